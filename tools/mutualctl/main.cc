@@ -1,0 +1,51 @@
+// mutualctl — the operations CLI: `mutualctl <subcommand> [args…]`.
+#include <iostream>
+#include <span>
+#include <string_view>
+
+#include "simulate.h"
+#include "subcommand.h"
+
+namespace mutualaid::mutualctl {
+namespace {
+
+int RunHelp(int argc, char** argv);
+
+// One row per subcommand.
+constexpr Subcommand kSubcommands[] = {
+    {"simulate", &RunSimulateCommand, "simulate FILE|-",
+     "run a scenario through the plan rules; one JSON decision per step"},
+    {"help", &RunHelp, "help", "list the subcommands"},
+};
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: mutualctl <subcommand> [args...]\n\nsubcommands:\n";
+  for (const Subcommand& command : kSubcommands) {
+    out << "  " << command.usage;
+    for (size_t i = command.usage.size(); i < 24; ++i) out << ' ';
+    out << "  " << command.summary << '\n';
+  }
+}
+
+int RunHelp(int /*argc*/, char** /*argv*/) {
+  PrintUsage(std::cout);
+  return 0;
+}
+
+}  // namespace
+}  // namespace mutualaid::mutualctl
+
+int main(int argc, char** argv) {
+  using mutualaid::mutualctl::kSubcommands;
+  if (argc < 2) {
+    mutualaid::mutualctl::PrintUsage(std::cerr);
+    return 2;
+  }
+  const std::string_view name = argv[1];
+  for (const auto& command : kSubcommands) {
+    if (command.name == name) return command.run(argc - 2, argv + 2);
+  }
+  std::cerr << "mutualctl: unknown subcommand \"" << name << "\"\n";
+  mutualaid::mutualctl::PrintUsage(std::cerr);
+  return 2;
+}
