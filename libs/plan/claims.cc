@@ -357,8 +357,12 @@ ClaimDecision DecideClaim(const PlanBook& book, const ClaimRequest& r, const Wor
   Adjudication a(r, d);
 
   // §七: the same event already approved (or waiting for investigation).
+  // [reading] §五(四)3 names its own answer to a second consolation for one
+  // accident (ALREADY_PAID), and a consolation's facts are the accident's, so
+  // the specific rule decides it rather than DUPLICATE_CLAIM.
   for (const ClaimRecord& record : file.claims) {
-    if (Counts(record) && SameEventFacts(record.request, r)) {
+    if (Counts(record) && r.benefit != Benefit::kAccidentConsolation &&
+        SameEventFacts(record.request, r)) {
       a.Fail(Reason::kDuplicateClaim);
       a.Deny();
       return d;
