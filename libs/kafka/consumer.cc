@@ -209,7 +209,9 @@ class Consumer::Impl : public internal::ClientContext {
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       std::vector<PartitionStart> starts;
       for (const auto& tp : tps) starts.push_back({tp.topic, tp.partition, kCommittedOffset});
-      absl::Status s = options_.rebalance_handler != nullptr
+      // Cooperative rebalances also hand out empty increments: no news for
+      // the owner.
+      absl::Status s = options_.rebalance_handler != nullptr && !starts.empty()
                            ? options_.rebalance_handler->OnAssigned(starts)
                            : absl::OkStatus();
       if (!s.ok()) {
@@ -238,7 +240,7 @@ class Consumer::Impl : public internal::ClientContext {
 
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
       bool lost = rd_kafka_assignment_lost(rk) != 0;
-      if (options_.rebalance_handler != nullptr) {
+      if (options_.rebalance_handler != nullptr && !tps.empty()) {
         options_.rebalance_handler->OnRevoked(tps, lost);
       }
       for (const auto& tp : tps) start_offsets_.erase(tp);

@@ -308,6 +308,13 @@ absl::Status StatusFromError(rd_kafka_error_t* error, absl::string_view what) {
   return s;
 }
 
+absl::Status WithCode(const absl::Status& status, absl::StatusCode code) {
+  absl::Status out(code, status.message());
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 absl::Status FatalErrorOf(rd_kafka_t* rk) {
   char buf[512];
   rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk, buf, sizeof(buf));

@@ -103,6 +103,9 @@ absl::Status MakeStatus(rd_kafka_resp_err_t err, absl::string_view what,
                         absl::string_view detail, bool retriable, bool abortable,
                         bool fatal);
 
+// `status` with another code, same message and payloads.
+absl::Status WithCode(const absl::Status& status, absl::StatusCode code);
+
 // The producer's fatal error (rd_kafka_fatal_error) as a fatal Status, or OK.
 absl::Status FatalErrorOf(rd_kafka_t* rk);
 

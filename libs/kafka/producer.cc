@@ -26,11 +26,12 @@ absl::StatusOr<TopicPartitionOffset> DeliveryResult(const rd_kafka_message_t* ms
     // a caller expects it (Unavailable), still saying the outcome is unknown.
     absl::Status client = context.last_client_error();
     if (client.code() == absl::StatusCode::kUnavailable) {
-      return internal::MakeStatus(
-          msg->err, what,
-          absl::StrCat("no broker reachable (", client.message(),
-                       "); the record may or may not be in the log"),
-          true, false, false);
+      return internal::WithCode(
+          internal::MakeStatus(msg->err, what,
+                               absl::StrCat("no broker reachable (", client.message(),
+                                            "); the record may or may not be in the log"),
+                               true, false, false),
+          absl::StatusCode::kUnavailable);
     }
     return StatusFromErr(msg->err, what, "the record may or may not be in the log");
   }

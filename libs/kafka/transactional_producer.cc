@@ -1,12 +1,14 @@
 #include "mutualaid/kafka/transactional_producer.h"
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "internal.h"
 #include "mutualaid/kafka/error.h"
 
@@ -75,7 +77,13 @@ class TransactionalProducer::Impl : public internal::ClientContext {
 
   absl::Status Begin() {
     absl::Status s = Track(StatusFromError(rd_kafka_begin_transaction(rk()), "begin transaction"));
-    if (s.ok()) in_transaction_ = true;
+    if (s.ok()) {
+      in_transaction_ = true;
+      absl::MutexLock l(&delivered_mu_);
+      sent_ = 0;
+      reported_ = 0;
+      delivered_.clear();
+    }
     return s;
   }
 
@@ -84,6 +92,10 @@ class TransactionalProducer::Impl : public internal::ClientContext {
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(rk(), 100);
       err = internal::Produce(rk(), record, nullptr);
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      absl::MutexLock l(&delivered_mu_);
+      ++sent_;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) return Track(internal::FatalErrorOf(rk()));
     if (err == RD_KAFKA_RESP_ERR__STATE) {
@@ -129,10 +141,40 @@ class TransactionalProducer::Impl : public internal::ClientContext {
 
   int64_t failed_deliveries() const { return failed_deliveries_.load(); }
 
+  absl::StatusOr<std::vector<TopicPartitionOffset>> TakeDelivered(absl::Duration timeout) {
+    absl::MutexLock l(&delivered_mu_);
+    // Commit flushed every record, but the delivery reports are served on the
+    // poller thread: wait until each record sent has been reported.
+    if (!delivered_mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](Impl* self) { return self->reported_ >= self->sent_; }, this),
+            timeout)) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "delivery reports: ", reported_, " of ", sent_, " records reported"));
+    }
+    std::vector<TopicPartitionOffset> out;
+    for (const auto& [tp, offset] : delivered_) out.push_back({tp.topic, tp.partition, offset});
+    delivered_.clear();
+    return out;
+  }
+
  private:
   static void DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
-    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     auto* self = static_cast<Impl*>(static_cast<internal::ClientContext*>(opaque));
+    {
+      absl::MutexLock l(&self->delivered_mu_);
+      ++self->reported_;
+      if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR && msg->rkt != nullptr) {
+        TopicPartition tp{rd_kafka_topic_name(msg->rkt), msg->partition};
+        int64_t& last = self->delivered_[tp];
+        last = std::max(last, static_cast<int64_t>(msg->offset));
+      }
+    }
+    // Records purged by AbortTransaction were not meant to be delivered.
+    if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR || msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+        msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+      return;
+    }
     self->failed_deliveries_.fetch_add(1);
     // The transaction is now abortable; CommitTransaction will say so.
     self->logger().Warning(
@@ -147,6 +189,12 @@ class TransactionalProducer::Impl : public internal::ClientContext {
   std::unique_ptr<internal::Poller> poller_;
   bool in_transaction_ = false;
   std::atomic<int64_t> failed_deliveries_{0};
+  // Where the current transaction's records landed (highest offset per
+  // partition), for TakeDelivered.
+  absl::Mutex delivered_mu_;
+  int64_t sent_ ABSL_GUARDED_BY(delivered_mu_) = 0;
+  int64_t reported_ ABSL_GUARDED_BY(delivered_mu_) = 0;
+  std::map<TopicPartition, int64_t> delivered_ ABSL_GUARDED_BY(delivered_mu_);
 };
 
 absl::StatusOr<std::unique_ptr<TransactionalProducer>> TransactionalProducer::Create(
@@ -179,5 +227,9 @@ absl::Status TransactionalProducer::AbortTransaction(absl::Duration timeout) {
   return impl_->Abort(timeout);
 }
 int64_t TransactionalProducer::failed_deliveries() const { return impl_->failed_deliveries(); }
+absl::StatusOr<std::vector<TopicPartitionOffset>> TransactionalProducer::TakeDelivered(
+    absl::Duration timeout) {
+  return impl_->TakeDelivered(timeout);
+}
 
 }  // namespace mutualaid::kafka

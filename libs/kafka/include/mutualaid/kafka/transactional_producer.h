@@ -83,6 +83,13 @@ class TransactionalProducer {
   // and metrics).
   int64_t failed_deliveries() const;
 
+  // After a successful CommitTransaction: where the committed transaction's
+  // records landed, the highest offset per partition (a processor stores
+  // offset + 1 as the applied offset of its own events). Waits up to `timeout`
+  // for the last delivery reports (DeadlineExceeded if they do not come).
+  absl::StatusOr<std::vector<TopicPartitionOffset>> TakeDelivered(
+      absl::Duration timeout = absl::Seconds(10));
+
   class Impl;
 
  private:
