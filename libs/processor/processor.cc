@@ -1,0 +1,340 @@
+#include "mutualaid/processor/processor.h"
+
+#include <chrono>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "mutualaid/core/log.h"
+#include "mutualaid/kafka/consumer.h"
+#include "mutualaid/kafka/error.h"
+#include "mutualaid/kafka/partition_reader.h"
+#include "mutualaid/kafka/transactional_producer.h"
+
+namespace mutualaid::processor {
+namespace {
+
+// Catch-up and replay write to the store every this many events.
+constexpr int kApplyBatch = 2000;
+// How often input event topics are brought up to date between batches.
+constexpr auto kInputRefresh = std::chrono::milliseconds(200);
+
+kafka::Record DeadLetter(const ProcessorOptions& o, const kafka::Message& m,
+                         const absl::Status& why) {
+  kafka::Record r;
+  r.topic = o.dead_letter_topic;
+  r.key = m.key;
+  r.value = m.value;
+  r.headers = m.headers;
+  r.headers.push_back({kDeadLetterReasonHeader, std::string(why.message())});
+  r.headers.push_back(
+      {kDeadLetterSourceHeader, absl::StrCat(m.topic, "/", m.partition, "/", m.offset)});
+  r.headers.push_back({kDeadLetterConsumerHeader, o.group_id});
+  return r;
+}
+
+}  // namespace
+
+class Processor::Impl : public kafka::RebalanceHandler {
+ public:
+  Impl(ProcessorOptions options, Logic* logic, store::StateStore* store)
+      : o_(std::move(options)),
+        logic_(logic),
+        store_(store),
+        own_log_(o_.logger == nullptr ? std::make_unique<Logger>(o_.name) : nullptr),
+        log_(o_.logger != nullptr ? *o_.logger : *own_log_) {}
+
+  absl::Status Run(const std::atomic<bool>& stop) {
+    kafka::ConsumerOptions co;
+    co.client = o_.client;
+    co.group_id = o_.group_id;
+    co.rebalance_handler = this;
+    absl::StatusOr<std::unique_ptr<kafka::Consumer>> consumer = kafka::Consumer::Create(co);
+    if (!consumer.ok()) return consumer.status();
+    consumer_ = std::move(*consumer);
+    if (absl::Status s = EnsureProducer(); !s.ok()) return s;
+    if (absl::Status s = consumer_->Subscribe({o_.requests_topic}); !s.ok()) return s;
+    log_.Info("processor running", {{"group", o_.group_id}, {"requests", o_.requests_topic},
+                                    {"events", o_.events_topic}});
+
+    absl::Status result = absl::OkStatus();
+    while (!stop.load()) {
+      absl::StatusOr<std::vector<kafka::Message>> batch =
+          consumer_->PollBatch(o_.max_batch, o_.poll_timeout);
+      if (!batch.ok()) {
+        result = batch.status();
+        break;
+      }
+      if (absl::Status s = RefreshInputs(/*force=*/false); !s.ok()) {
+        result = s;
+        break;
+      }
+      if (batch->empty()) continue;
+      if (absl::Status s = ProcessBatch(*batch); !s.ok()) {
+        result = s;
+        break;
+      }
+    }
+    absl::Status closed = consumer_->Close();
+    consumer_.reset();
+    producer_.reset();
+    if (result.ok() && !closed.ok()) result = closed;
+    log_.Info("processor stopped", {{"status", result}});
+    return result;
+  }
+
+  // --- rebalancing: catch up before deciding anything ---------------------
+  absl::Status OnAssigned(std::vector<kafka::PartitionStart>& partitions) override {
+    for (kafka::PartitionStart& p : partitions) {
+      for (const std::string& topic : StateTopics()) {
+        if (absl::Status s = CatchUp(topic, p.partition); !s.ok()) return s;
+      }
+      p.offset = kafka::kCommittedOffset;
+      assigned_.insert(p.partition);
+      log_.Info("partition assigned", {{"partition", p.partition}});
+    }
+    return absl::OkStatus();
+  }
+
+  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override {
+    for (const auto& p : partitions) {
+      assigned_.erase(p.partition);
+      log_.Info("partition revoked", {{"partition", p.partition}, {"lost", lost}});
+    }
+  }
+
+  ProcessorStats stats() const {
+    absl::MutexLock l(&mu_);
+    return stats_;
+  }
+
+ private:
+  std::vector<std::string> StateTopics() const {
+    std::vector<std::string> topics = {o_.events_topic};
+    topics.insert(topics.end(), o_.input_event_topics.begin(), o_.input_event_topics.end());
+    return topics;
+  }
+
+  // Applies `topic`/`partition` from the store's applied offset to the end of
+  // the log, writing state and offset together every kApplyBatch events.
+  absl::Status CatchUp(const std::string& topic, int32_t partition) {
+    absl::StatusOr<std::optional<int64_t>> applied = store_->AppliedOffset(topic, partition);
+    if (!applied.ok()) return applied.status();
+    int64_t start = applied->value_or(0);
+    absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader =
+        kafka::PartitionReader::Open(o_.client, topic, partition, start, o_.kafka_timeout);
+    if (!reader.ok()) return reader.status();
+    State state(*store_);
+    int64_t pending = 0;
+    int64_t next = start;
+    auto flush = [&]() -> absl::Status {
+      if (pending == 0) return absl::OkStatus();
+      store::Batch batch = store_->NewBatch();
+      state.MoveTo(batch);
+      batch.SetAppliedOffset(topic, partition, next);
+      if (absl::Status s = store_->Commit(batch); !s.ok()) return s;
+      Count(&ProcessorStats::applied, pending);
+      pending = 0;
+      return absl::OkStatus();
+    };
+    while (true) {
+      absl::StatusOr<std::optional<kafka::Message>> m = (*reader)->Next(o_.kafka_timeout);
+      if (!m.ok()) return m.status();
+      if (!m->has_value()) break;
+      if (absl::Status s = ApplyOne(state, **m); !s.ok()) return s;
+      next = (*m)->offset + 1;
+      if (++pending >= kApplyBatch) {
+        if (absl::Status s = flush(); !s.ok()) return s;
+      }
+    }
+    return flush();
+  }
+
+  absl::Status ApplyOne(State& state, const kafka::Message& m) {
+    absl::Status s = logic_->Apply(state, m);
+    if (s.code() == absl::StatusCode::kInvalidArgument) {
+      Count(&ProcessorStats::skipped, 1);
+      log_.Error("event skipped: cannot apply", {{"topic", m.topic},
+                                                 {"partition", m.partition},
+                                                 {"offset", m.offset},
+                                                 {"reason", s.message()}});
+      return absl::OkStatus();
+    }
+    return s;
+  }
+
+  // Other services' events for the assigned partitions (e.g. coverage for
+  // claims). Throttled: each refresh reads every input partition's tail.
+  absl::Status RefreshInputs(bool force) {
+    if (o_.input_event_topics.empty()) return absl::OkStatus();
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_refresh_ < kInputRefresh) return absl::OkStatus();
+    last_refresh_ = now;
+    for (int32_t p : assigned_) {
+      for (const std::string& topic : o_.input_event_topics) {
+        if (absl::Status s = CatchUp(topic, p); !s.ok()) return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status EnsureProducer() {
+    if (producer_ != nullptr) return absl::OkStatus();
+    kafka::TransactionalProducerOptions po;
+    po.client = o_.client;
+    po.transactional_id = o_.transactional_id;
+    absl::StatusOr<std::unique_ptr<kafka::TransactionalProducer>> p =
+        kafka::TransactionalProducer::Create(po);
+    if (!p.ok()) return p.status();
+    absl::Status s;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      s = (*p)->InitTransactions(o_.kafka_timeout);
+      if (s.ok() || !kafka::IsRetriable(s)) break;
+      log_.Warning("init transactions: retrying", {{"status", s}});
+    }
+    if (!s.ok()) return s;
+    producer_ = std::move(*p);
+    return absl::OkStatus();
+  }
+
+  // After a failed transaction: forget the in-flight state, read the batch
+  // again from the committed offsets.
+  absl::Status Rewind(State& state, const absl::Status& why) {
+    state.Discard();
+    if (kafka::IsFenced(why)) {
+      // Another instance with our transactional id took over: we are a zombie.
+      return why;
+    }
+    if (kafka::IsFatal(why) || !kafka::RequiresAbort(why)) {
+      producer_.reset();
+      Count(&ProcessorStats::producer_restarts, 1);
+      log_.Warning("producer recreated", {{"status", why}});
+    } else {
+      absl::Status a = producer_->AbortTransaction(o_.kafka_timeout);
+      if (!a.ok()) {
+        producer_.reset();
+        Count(&ProcessorStats::producer_restarts, 1);
+        log_.Warning("abort failed; producer recreated", {{"status", a}});
+      }
+      Count(&ProcessorStats::aborts, 1);
+      log_.Warning("transaction aborted; redoing the batch", {{"status", why}});
+    }
+    if (absl::Status s = consumer_->RewindToCommitted(o_.kafka_timeout); !s.ok()) return s;
+    return EnsureProducer();
+  }
+
+  absl::Status ProcessBatch(const std::vector<kafka::Message>& batch) {
+    if (absl::Status s = EnsureProducer(); !s.ok()) return s;
+    State state(*store_);
+    if (absl::Status s = producer_->BeginTransaction(); !s.ok()) return Rewind(state, s);
+
+    std::map<int32_t, int64_t> next_request_offset;
+    int64_t requests = 0, events = 0, dead = 0;
+    for (const kafka::Message& request : batch) {
+      std::vector<kafka::Record> out;
+      absl::Status decided = logic_->Decide(state, request, &out);
+      if (decided.code() == absl::StatusCode::kInvalidArgument) {
+        out = {DeadLetter(o_, request, decided)};
+        ++dead;
+        log_.Warning("request dead-lettered", {{"topic", request.topic},
+                                               {"partition", request.partition},
+                                               {"offset", request.offset},
+                                               {"reason", decided.message()}});
+      } else if (!decided.ok()) {
+        state.Discard();
+        (void)producer_->AbortTransaction(o_.kafka_timeout);
+        return decided;
+      }
+      for (kafka::Record& r : out) {
+        if (r.topic.empty()) r.topic = o_.events_topic;
+        if (r.topic == o_.events_topic) {
+          r.partition = request.partition;  // co-partitioned with the request
+          kafka::Message as_event{r.topic, r.partition, -1, r.key, r.value, r.headers, {}};
+          if (absl::Status s = logic_->Apply(state, as_event); !s.ok()) {
+            state.Discard();
+            (void)producer_->AbortTransaction(o_.kafka_timeout);
+            return absl::InternalError(absl::StrCat("the service cannot apply its own event: ",
+                                                    s.message()));
+          }
+          ++events;
+        }
+        if (absl::Status s = producer_->Send(r); !s.ok()) return Rewind(state, s);
+      }
+      next_request_offset[request.partition] = request.offset + 1;
+      ++requests;
+    }
+
+    std::vector<kafka::TopicPartitionOffset> offsets;
+    for (const auto& [p, next] : next_request_offset) offsets.push_back({o_.requests_topic, p, next});
+    if (absl::Status s = producer_->SendOffsetsToTransaction(*consumer_, offsets, o_.kafka_timeout);
+        !s.ok()) {
+      return Rewind(state, s);
+    }
+    absl::Status committed;
+    for (int attempt = 0;; ++attempt) {
+      committed = producer_->CommitTransaction(o_.kafka_timeout);
+      if (committed.ok() || !kafka::IsRetriable(committed) || attempt >= 10) break;
+    }
+    if (!committed.ok()) return Rewind(state, committed);
+
+    // Committed: the events are in the log. Now the state they make, with
+    // where they end, in one RocksDB batch.
+    // If the delivery reports do not come, stop without writing: the next
+    // start applies the committed events from the log instead.
+    absl::StatusOr<std::vector<kafka::TopicPartitionOffset>> delivered =
+        producer_->TakeDelivered(o_.kafka_timeout);
+    if (!delivered.ok()) return delivered.status();
+    store::Batch write = store_->NewBatch();
+    state.MoveTo(write);
+    for (const kafka::TopicPartitionOffset& d : *delivered) {
+      if (d.topic == o_.events_topic) write.SetAppliedOffset(d.topic, d.partition, d.offset + 1);
+    }
+    if (absl::Status s = store_->Commit(write); !s.ok()) return s;
+
+    absl::MutexLock l(&mu_);
+    stats_.requests += requests;
+    stats_.events += events;
+    stats_.applied += events;
+    stats_.dead_lettered += dead;
+    stats_.batches += 1;
+    return absl::OkStatus();
+  }
+
+  void Count(int64_t ProcessorStats::*field, int64_t n) {
+    absl::MutexLock l(&mu_);
+    stats_.*field += n;
+  }
+
+  ProcessorOptions o_;
+  Logic* logic_;
+  store::StateStore* store_;
+  std::unique_ptr<Logger> own_log_;
+  const Logger& log_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::unique_ptr<kafka::TransactionalProducer> producer_;
+  std::set<int32_t> assigned_;
+  std::chrono::steady_clock::time_point last_refresh_{};
+  mutable absl::Mutex mu_;
+  ProcessorStats stats_;
+};
+
+absl::StatusOr<std::unique_ptr<Processor>> Processor::Create(ProcessorOptions options, Logic* logic,
+                                                             store::StateStore* store) {
+  if (logic == nullptr || store == nullptr) {
+    return absl::InvalidArgumentError("processor: logic and store are required");
+  }
+  if (options.name.empty() || options.requests_topic.empty() || options.events_topic.empty()) {
+    return absl::InvalidArgumentError("processor: name, requests_topic and events_topic are required");
+  }
+  if (options.group_id.empty()) options.group_id = absl::StrCat("mutualaid.", options.name);
+  if (options.transactional_id.empty()) options.transactional_id = absl::StrCat(options.name, "-0");
+  return std::unique_ptr<Processor>(
+      new Processor(std::make_unique<Impl>(std::move(options), logic, store)));
+}
+
+Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Processor::~Processor() = default;
+absl::Status Processor::Run(const std::atomic<bool>& stop) { return impl_->Run(stop); }
+ProcessorStats Processor::stats() const { return impl_->stats(); }
+
+}  // namespace mutualaid::processor

@@ -1,0 +1,67 @@
+#include "mutualaid/processor/replay.h"
+
+#include "mutualaid/kafka/admin.h"
+#include "mutualaid/kafka/partition_reader.h"
+#include "mutualaid/processor/state.h"
+
+namespace mutualaid::processor {
+namespace {
+
+constexpr int kApplyBatch = 5000;
+
+}  // namespace
+
+absl::StatusOr<ReplayResult> Replay(const ReplayOptions& options, Logic& logic,
+                                    store::StateStore& store) {
+  absl::StatusOr<std::unique_ptr<kafka::Admin>> admin = kafka::Admin::Create(options.client);
+  if (!admin.ok()) return admin.status();
+  ReplayResult result;
+  for (const std::string& topic : options.topics) {
+    absl::StatusOr<kafka::TopicDescription> desc = (*admin)->DescribeTopic(topic);
+    if (!desc.ok()) return desc.status();
+    for (int32_t p = 0; p < desc->partitions; ++p) {
+      absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader =
+          kafka::PartitionReader::Open(options.client, topic, p, 0);
+      if (!reader.ok()) return reader.status();
+      State state(store);
+      int64_t pending = 0, next = 0;
+      auto flush = [&]() -> absl::Status {
+        if (pending == 0) return absl::OkStatus();
+        store::Batch batch = store.NewBatch();
+        state.MoveTo(batch);
+        batch.SetAppliedOffset(topic, p, next);
+        pending = 0;
+        return store.Commit(batch);
+      };
+      while (true) {
+        absl::StatusOr<std::optional<kafka::Message>> m = (*reader)->Next();
+        if (!m.ok()) return m.status();
+        if (!m->has_value()) break;
+        const kafka::Message& event = **m;
+        if (options.stop_at && options.stop_at(event)) break;
+        absl::Status s = logic.Apply(state, event);
+        if (s.code() == absl::StatusCode::kInvalidArgument) {
+          ++result.skipped;
+        } else if (!s.ok()) {
+          return s;
+        } else {
+          ++result.events;
+          if (options.progress && result.events % options.progress_every == 0) {
+            options.progress(result.events);
+          }
+        }
+        next = event.offset + 1;
+        if (++pending >= kApplyBatch) {
+          if (absl::Status fs = flush(); !fs.ok()) return fs;
+        }
+      }
+      if (absl::Status fs = flush(); !fs.ok()) return fs;
+    }
+  }
+  absl::StatusOr<std::string> digest = store.Digest();
+  if (!digest.ok()) return digest.status();
+  result.digest = *digest;
+  return result;
+}
+
+}  // namespace mutualaid::processor

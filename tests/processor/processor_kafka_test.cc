@@ -1,0 +1,274 @@
+// The processor against the real broker: exactly once under SIGKILL at random
+// instants, a poison request, a rebalance when one of two instances dies, and
+// replay. Needs MUTUALAID_KAFKA_BOOTSTRAP (tools/test.sh starts the broker).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "counter_logic.h"
+#include "kafka_test_util.h"
+#include "mutualaid/kafka/admin.h"
+#include "mutualaid/kafka/consumer.h"
+#include "mutualaid/kafka/partition_reader.h"
+#include "mutualaid/kafka/producer.h"
+#include "mutualaid/processor/replay.h"
+
+namespace mutualaid::processor {
+namespace {
+
+using kafka::testing::UniqueName;
+using kafka::testing::WaitFor;
+
+constexpr int kPartitions = 3;
+
+uint64_t Seed() {
+  if (const char* s = std::getenv("MUTUALAID_TEST_SEED"); s != nullptr) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
+
+class ProcessorKafkaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto client = kafka::ClientConfigFromEnv("processor-test");
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *client;
+    std::string base = UniqueName("proc");
+    requests_ = base + ".requests";
+    events_ = base + ".events";
+    dead_ = base + ".dead";
+    group_ = base + ".group";
+    auto admin = kafka::Admin::Create(client_);
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    admin_ = std::move(*admin);
+    ASSERT_TRUE(admin_
+                    ->EnsureTopics({kafka::TopicSpec::EventLog(requests_, kPartitions),
+                                    kafka::TopicSpec::EventLog(events_, kPartitions),
+                                    kafka::TopicSpec::EventLog(dead_, 1)})
+                    .ok());
+    dir_ = std::filesystem::temp_directory_path() / base;
+    std::filesystem::create_directories(dir_);
+    auto producer = kafka::Producer::Create({.client = client_});
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = std::move(*producer);
+  }
+
+  void TearDown() override {
+    for (pid_t pid : children_) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (admin_) (void)admin_->DeleteTopics({requests_, events_, dead_});
+    std::filesystem::remove_all(dir_);
+  }
+
+  void ProduceRequests(int from, int to) {
+    std::vector<kafka::Record> records;
+    for (int i = from; i < to; ++i) {
+      records.push_back({requests_, absl::StrCat("w", i % 37), absl::StrCat("req:", i), {}});
+    }
+    for (const auto& r : producer_->AppendBatch(records)) ASSERT_TRUE(r.ok()) << r.status();
+  }
+
+  pid_t Spawn(const std::string& txid, const std::string& store, int max_batch) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      std::string batch = std::to_string(max_batch);
+      execl(COUNTER_PROCESSOR_PATH, "counter_processor", client_.bootstrap.c_str(),
+            requests_.c_str(), events_.c_str(), dead_.c_str(), group_.c_str(), txid.c_str(),
+            store.c_str(), batch.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    children_.insert(pid);
+    return pid;
+  }
+
+  // Waits up to `d` for the child to exit by itself; true if it did.
+  bool WaitExit(pid_t pid, absl::Duration d, int* status) {
+    bool exited = WaitFor([&] { return waitpid(pid, status, WNOHANG) == pid; }, d,
+                          absl::Milliseconds(10));
+    if (exited) children_.erase(pid);
+    return exited;
+  }
+
+  void Kill(pid_t pid) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    children_.erase(pid);
+  }
+
+  int Stop(pid_t pid) {
+    kill(pid, SIGTERM);
+    int status = 0;
+    if (!WaitExit(pid, absl::Seconds(60), &status)) {
+      Kill(pid);
+      return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // The group's committed request offsets have reached the end of every
+  // request partition: every request is decided and committed.
+  bool AllDecided() {
+    kafka::ConsumerOptions co{.client = client_, .group_id = group_};
+    auto consumer = kafka::Consumer::Create(co);
+    if (!consumer.ok()) return false;
+    std::vector<kafka::TopicPartition> parts;
+    for (int p = 0; p < kPartitions; ++p) parts.push_back({requests_, p});
+    auto committed = (*consumer)->Committed(parts, absl::Seconds(10));
+    if (!committed.ok()) return false;
+    for (const auto& c : *committed) {
+      auto wm = admin_->QueryWatermarks(requests_, c.partition);
+      // A partition that never had a request has no committed offset.
+      int64_t committed_offset = c.offset < 0 ? 0 : c.offset;
+      if (!wm.ok() || committed_offset != wm->high) return false;
+    }
+    return true;
+  }
+
+  // Every committed event of a topic, read_committed.
+  std::vector<kafka::Message> ReadAll(const std::string& topic, int partitions) {
+    std::vector<kafka::Message> out;
+    for (int p = 0; p < partitions; ++p) {
+      auto reader = kafka::PartitionReader::Open(client_, topic, p, 0);
+      EXPECT_TRUE(reader.ok()) << reader.status();
+      if (!reader.ok()) continue;
+      while (true) {
+        auto m = (*reader)->Next();
+        EXPECT_TRUE(m.ok()) << m.status();
+        if (!m.ok() || !m->has_value()) break;
+        out.push_back(**m);
+      }
+    }
+    return out;
+  }
+
+  // Exactly one decision per request id in [0, n), numbered 1.. per worker.
+  void ExpectExactlyOnce(int n) {
+    std::map<std::string, int> per_id;
+    std::map<std::string, std::set<int>> numbers;
+    for (const auto& m : ReadAll(events_, kPartitions)) {
+      std::vector<std::string> parts = absl::StrSplit(m.value, ':');
+      ASSERT_EQ(parts.size(), 3u) << m.value;
+      ++per_id[parts[1]];
+      numbers[m.key].insert(std::stoi(parts[2]));
+    }
+    EXPECT_EQ(per_id.size(), static_cast<size_t>(n)) << "requests without a decision";
+    for (const auto& [id, count] : per_id) EXPECT_EQ(count, 1) << "request " << id;
+    for (const auto& [key, ns] : numbers) {
+      EXPECT_EQ(static_cast<int>(ns.size()), *ns.rbegin()) << "worker " << key << " numbering gap";
+    }
+  }
+
+  std::string ReplayDigest() {
+    CounterLogicHolder holder;
+    store::StateStore::Options so;
+    so.column_families = holder.logic.ColumnFamilies();
+    auto fresh = store::StateStore::Open((dir_ / "replay").string(), so);
+    EXPECT_TRUE(fresh.ok()) << fresh.status();
+    if (!fresh.ok()) return "";
+    ReplayOptions ro;
+    ro.client = client_;
+    ro.topics = {events_};
+    auto result = Replay(ro, holder.logic, **fresh);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? result->digest : "";
+  }
+
+  std::string StoreDigest(const std::string& path) {
+    CounterLogicHolder holder;
+    store::StateStore::Options so;
+    so.column_families = holder.logic.ColumnFamilies();
+    auto s = store::StateStore::Open(path, so);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (!s.ok()) return "";
+    auto d = (*s)->Digest();
+    return d.ok() ? *d : "";
+  }
+
+  struct CounterLogicHolder {
+    testing::CounterLogic logic;
+  };
+
+  kafka::ClientConfig client_;
+  std::unique_ptr<kafka::Admin> admin_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::string requests_, events_, dead_, group_;
+  std::filesystem::path dir_;
+  std::set<pid_t> children_;
+};
+
+TEST_F(ProcessorKafkaTest, ExactlyOnceUnderRandomKills) {
+  const uint64_t seed = Seed();
+  std::printf("seed=%llu (MUTUALAID_TEST_SEED to repeat)\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const int kRequests = 3000;
+  const int kKills = 20;
+  ProduceRequests(0, kRequests / 2);
+  std::string store = (dir_ / "live").string();
+  for (int kill_no = 0; kill_no < kKills; ++kill_no) {
+    if (kill_no == kKills / 2) ProduceRequests(kRequests / 2, kRequests);
+    pid_t pid = Spawn("counter-0", store, 1 + static_cast<int>(rng() % 60));
+    int status = 0;
+    absl::Duration live = absl::Milliseconds(300 + rng() % 2500);
+    ASSERT_FALSE(WaitExit(pid, live, &status)) << "processor exited early, status " << status;
+    Kill(pid);
+  }
+  pid_t pid = Spawn("counter-0", store, 100);
+  ASSERT_TRUE(WaitFor([&] { return AllDecided(); }, absl::Seconds(120), absl::Milliseconds(250)))
+      << "requests left undecided after the last restart";
+  ASSERT_EQ(Stop(pid), 0);
+  ExpectExactlyOnce(kRequests);
+  EXPECT_EQ(StoreDigest(store), ReplayDigest());
+}
+
+TEST_F(ProcessorKafkaTest, PoisonRequestGoesToDeadLetterAndPartitionFlows) {
+  std::vector<kafka::Record> records = {
+      {requests_, "w1", "req:a", {}, 0},
+      {requests_, "w1", "garbage", {}, 0},
+      {requests_, "w1", "req:b", {}, 0},
+  };
+  for (const auto& r : producer_->AppendBatch(records)) ASSERT_TRUE(r.ok()) << r.status();
+  pid_t pid = Spawn("counter-poison", (dir_ / "live").string(), 10);
+  ASSERT_TRUE(WaitFor([&] { return AllDecided(); }, absl::Seconds(60), absl::Milliseconds(100)));
+  ASSERT_EQ(Stop(pid), 0);
+  std::vector<kafka::Message> events = ReadAll(events_, kPartitions);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].value, "dec:a:1");
+  EXPECT_EQ(events[1].value, "dec:b:2");
+  std::vector<kafka::Message> dead = ReadAll(dead_, 1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].value, "garbage");
+  std::map<std::string, std::string> headers;
+  for (const auto& h : dead[0].headers) headers[h.key] = h.value;
+  EXPECT_NE(headers[kDeadLetterReasonHeader].find("not a request"), std::string::npos);
+  EXPECT_EQ(headers[kDeadLetterSourceHeader], absl::StrCat(requests_, "/0/1"));
+}
+
+TEST_F(ProcessorKafkaTest, SurvivorTakesOverPartitionsWithTheirState) {
+  ProduceRequests(0, 600);
+  std::string store_a = (dir_ / "a").string();
+  std::string store_b = (dir_ / "b").string();
+  pid_t a = Spawn("counter-a", store_a, 20);
+  pid_t b = Spawn("counter-b", store_b, 20);
+  ASSERT_TRUE(WaitFor([&] { return AllDecided(); }, absl::Seconds(90), absl::Milliseconds(200)));
+  Kill(a);
+  ProduceRequests(600, 1200);
+  ASSERT_TRUE(WaitFor([&] { return AllDecided(); }, absl::Seconds(120), absl::Milliseconds(200)))
+      << "the survivor did not take over";
+  ASSERT_EQ(Stop(b), 0);
+  ExpectExactlyOnce(1200);
+  // The survivor holds every partition's state now, the same as a replay.
+  EXPECT_EQ(StoreDigest(store_b), ReplayDigest());
+}
+
+}  // namespace
+}  // namespace mutualaid::processor
