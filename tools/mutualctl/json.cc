@@ -102,7 +102,8 @@ class Parser {
     }
     while (true) {
       SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("expected a string key");
+      if (pos_ >= text_.size()) return Fail("unexpected end of input in an object");
+      if (text_[pos_] != '"') return Fail("expected a string key");
       std::string key;
       if (!ParseString(key)) return false;
       if (out.Find(key) != nullptr) return Fail(absl::StrCat("duplicate key \"", key, "\""));

@@ -44,7 +44,9 @@ class ObjectReader {
     const JsonValue* value = object_.Find(field);
     if (value == nullptr) return Error(field, "missing");
     if (value->kind != kind) {
-      return Error(field, absl::StrCat("not a ", std::string(KindName(kind)), " (got ",
+      const std::string_view name = KindName(kind);
+      const bool vowel = name.front() == 'a' || name.front() == 'o';
+      return Error(field, absl::StrCat(vowel ? "not an " : "not a ", std::string(name), " (got ",
                                        std::string(KindName(value->kind)), ")"));
     }
     return value;
