@@ -113,7 +113,8 @@ class Parser {
       SkipSpace();
       JsonValue value;
       if (!ParseValue(value, depth + 1)) return false;
-      out.members.emplace_back(std::move(key), std::move(value));
+      out.member_names.push_back(std::move(key));
+      out.member_values.push_back(std::move(value));
       SkipSpace();
       if (pos_ >= text_.size()) return Fail("unexpected end of input in an object");
       if (text_[pos_] == ',') {
@@ -330,8 +331,8 @@ class Parser {
 }  // namespace
 
 const JsonValue* JsonValue::Find(std::string_view key) const {
-  for (const auto& [name, value] : members) {
-    if (name == key) return &value;
+  for (size_t i = 0; i < member_names.size(); ++i) {
+    if (member_names[i] == key) return &member_values[i];
   }
   return nullptr;
 }

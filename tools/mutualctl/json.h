@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,7 +21,9 @@ struct JsonValue {
   bool boolean = false;
   std::string text;  // a string's value, or a number's literal
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;  // in document order
+  // An object's members in document order: member_names[i] → member_values[i].
+  std::vector<std::string> member_names;
+  std::vector<JsonValue> member_values;
 
   const JsonValue* Find(std::string_view key) const;
 };

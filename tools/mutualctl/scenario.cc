@@ -117,7 +117,9 @@ absl::Status ReadPlatforms(const JsonValue& root, Scenario& scenario) {
   if (platforms->kind != JsonValue::Kind::kObject) {
     return absl::InvalidArgumentError("platforms: not an object");
   }
-  for (const auto& [id, value] : platforms->members) {
+  for (size_t i = 0; i < platforms->member_names.size(); ++i) {
+    const std::string& id = platforms->member_names[i];
+    const JsonValue& value = platforms->member_values[i];
     const std::string where = absl::StrCat("platforms.", id);
     if (value.kind != JsonValue::Kind::kObject) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
@@ -137,7 +139,9 @@ absl::Status ReadWorkers(const JsonValue& root, Scenario& scenario) {
   if (workers->kind != JsonValue::Kind::kObject) {
     return absl::InvalidArgumentError("workers: not an object");
   }
-  for (const auto& [key, value] : workers->members) {
+  for (size_t i = 0; i < workers->member_names.size(); ++i) {
+    const std::string& key = workers->member_names[i];
+    const JsonValue& value = workers->member_values[i];
     const std::string where = absl::StrCat("workers.", key);
     if (value.kind != JsonValue::Kind::kObject) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
