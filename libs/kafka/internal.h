@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "mutualaid/core/log.h"
 #include "mutualaid/kafka/config.h"
+#include "mutualaid/kafka/consumer.h"
 #include "mutualaid/kafka/record.h"
 
 namespace mutualaid::kafka::internal {
@@ -139,14 +140,6 @@ class Poller {
   std::thread thread_;
 };
 
-}  // namespace mutualaid::kafka::internal
-
-#endif  // MUTUALAID_KAFKA_INTERNAL_H_
-
-#include "mutualaid/kafka/consumer.h"
-
-namespace mutualaid::kafka::internal {
-
 // The consumer's handle, for SendOffsetsToTransaction (group metadata).
 rd_kafka_t* HandleOf(const Consumer::Impl& consumer);
 
@@ -162,3 +155,5 @@ class Deadline {
 };
 
 }  // namespace mutualaid::kafka::internal
+
+#endif  // MUTUALAID_KAFKA_INTERNAL_H_
