@@ -169,12 +169,15 @@ bool DatesInvalid(const ClaimRequest& r) {
 
 // §五(一): the inpatient days a stay pays for before the per-year cap: dates d
 // with admission ≤ d < discharge (a same-day stay is 1 day), not after the
-// coverage end [reading], not already paid by another stay [reading].
+// coverage end [reading], not after the date of death (§5.7), not already paid
+// by another stay [reading].
 std::vector<absl::CivilDay> PayableInpatientDays(const PlanData& plan, const WorkerFile& file,
                                                  const ClaimRequest& r,
-                                                 absl::CivilDay coverage_end) {
+                                                 absl::CivilDay coverage_end,
+                                                 std::optional<absl::CivilDay> died_on) {
   absl::CivilDay until = r.discharge == r.admission ? r.admission + 1 : r.discharge;
   if (!plan.hospital_pays_days_after_coverage_end) until = std::min(until, coverage_end + 1);
+  if (died_on.has_value()) until = std::min(until, *died_on + 1);
   std::vector<absl::CivilDay> days;
   for (absl::CivilDay d = r.admission; d < until; ++d) {
     bool paid = false;
@@ -474,7 +477,7 @@ ClaimDecision DecideClaim(const PlanBook& book, const ClaimRequest& r, const Wor
   switch (r.benefit) {
     case Benefit::kHospitalAllowance: {
       const std::vector<absl::CivilDay> days =
-          PayableInpatientDays(plan, file, r, cover->decision.coverage_end);
+          PayableInpatientDays(plan, file, r, cover->decision.coverage_end, died_on);
       int used = 0;
       for (const ClaimRecord& record : file.claims) {
         if (Counts(record) && record.request.benefit == Benefit::kHospitalAllowance &&

@@ -441,6 +441,9 @@ TEST(AfterDeathTest, LiabilitiesEndAfterTheDateOfDeath) {
   // A stay admitted the day of death is still covered; the day after is not.
   ExpectApproved(w.Claim(HospitalStay("C1", Day(2022, 9, 1), Day(2022, 9, 1), Day(2022, 9, 20))),
                  30000);
+  // A stay admitted before the death pays no day after it.
+  ExpectApproved(w.Claim(HospitalStay("C0", Day(2022, 8, 28), Day(2022, 9, 5), Day(2022, 9, 20))),
+                 4 * 30000);  // 28..31 August; 1 September was paid by C1
   const ClaimDecision after =
       w.Claim(HospitalStay("C2", Day(2022, 9, 2), Day(2022, 9, 3), Day(2022, 9, 20)));
   ExpectDenied(after, {Reason::kWorkerDeceased});

@@ -4,6 +4,20 @@
 // periods, waiting days, caps, deadlines and every [reading] of plan-rules.md —
 // is a field of PlanData. A 2023 plan is a new PlanData instance, not new code.
 // The built-in tables live in plan_data.cc.
+//
+// Readings of the rules that are decisions of logic rather than numbers are
+// marked [reading] where they are applied (claims.cc, enrollment.cc):
+//   - a second consolation for one accident is ALREADY_PAID (§五(四)3) rather
+//     than DUPLICATE_CLAIM; an accident is identified by its accident_id, and a
+//     claim giving a known accident another date is INVALID_DATES;
+//   - one death benefit per worker: after an approved death claim another death
+//     claim is ALREADY_PAID; inpatient days after the date of death are not paid;
+//   - a denial lists every reason found at one stage: claimant and dates first
+//     (INVALID_DATES stops there), then coverage, deadline and the benefit's own
+//     conditions together, then what the history leaves to pay;
+//   - enrollments pending review cover claims; claims awaiting investigation
+//     count against caps and as duplicates until the investigation ends;
+//   - a retry returns the original decision even if the resent record differs.
 #ifndef MUTUALAID_PLAN_PLAN_DATA_H_
 #define MUTUALAID_PLAN_PLAN_DATA_H_
 
@@ -112,7 +126,7 @@ struct PlanData {
 
 // The per-year tables the rules consult, ordered by plan_year.
 struct PlanBook {
-  std::vector<PlanData> tables;
+  std::vector<PlanData> tables;  // never empty
 
   // The table for a plan year: the newest one published for that year or
   // earlier [reading] (the 2022 rules carry forward until a new table is
