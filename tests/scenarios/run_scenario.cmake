@@ -3,17 +3,27 @@
 #     exit 0, stdout exactly EXPECTED, nothing on stderr.
 #   cmake -DMUTUALCTL=… -DSCENARIO=x.json -DEXPECTED_ERROR=x.err -P run_scenario.cmake
 #     exit 2, nothing on stdout, stderr exactly the one line in EXPECTED_ERROR.
+#   -DSTDIN=1 feeds the scenario on standard input (`simulate -`).
 foreach(var MUTUALCTL SCENARIO)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run_scenario.cmake: ${var} not set")
   endif()
 endforeach()
 
-execute_process(
-  COMMAND "${MUTUALCTL}" simulate "${SCENARIO}"
-  RESULT_VARIABLE exit_code
-  OUTPUT_VARIABLE actual_out
-  ERROR_VARIABLE actual_err)
+if(STDIN)  # `mutualctl simulate -` reading the scenario from standard input
+  execute_process(
+    COMMAND "${MUTUALCTL}" simulate -
+    INPUT_FILE "${SCENARIO}"
+    RESULT_VARIABLE exit_code
+    OUTPUT_VARIABLE actual_out
+    ERROR_VARIABLE actual_err)
+else()
+  execute_process(
+    COMMAND "${MUTUALCTL}" simulate "${SCENARIO}"
+    RESULT_VARIABLE exit_code
+    OUTPUT_VARIABLE actual_out
+    ERROR_VARIABLE actual_err)
+endif()
 
 if(DEFINED EXPECTED)
   file(READ "${EXPECTED}" expected_out)
