@@ -44,10 +44,31 @@ deploy/local/kafka reset >/dev/null
 deploy/local/kafka start
 
 status=0
+passed=0
+failed=0
+# Runs ctest, shows its output, and adds its counts to the totals.
+run_ctest() {
+  local log
+  log=$(mktemp)
+  ctest "$@" 2>&1 | tee "$log" || status=1
+  local line total bad
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1 || true)
+  if [[ -n $line ]]; then
+    bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.*failed out of ([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + total - bad))
+    failed=$((failed + bad))
+  else
+    status=1
+  fi
+  rm -f "$log"
+}
+
 echo "== tests ($preset)"
-ctest --test-dir "build/$preset" --output-on-failure -j "$jobs" --timeout 600 || status=1
+run_ctest --test-dir "build/$preset" --output-on-failure -j "$jobs" --timeout 600
 if [[ $fuzz == 1 ]]; then
   echo "== fuzz (short runs)"
-  ctest --test-dir build/fuzz -L fuzz --output-on-failure -j "$jobs" || status=1
+  run_ctest --test-dir build/fuzz -L fuzz --output-on-failure -j "$jobs"
 fi
+echo "total: $passed passed, $failed failed"
 exit $status
