@@ -1,4 +1,4 @@
-// Fuzzes the JSON reader, the scenario checks and the simulator end to end:
+// Fuzzes the JSON reader and writer, the scenario checks and the simulator end to end:
 // any input either runs (exit 0, one line per step) or is refused (exit 2,
 // one line on stderr, nothing on stdout).
 #include <cstddef>
@@ -8,13 +8,17 @@
 #include <string>
 #include <string_view>
 
-#include "json.h"
+#include "mutualaid/json/json.h"
 #include "scenario.h"
 #include "simulate.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)mutualaid::mutualctl::ParseJson(text);
+  // Whatever parses survives a write and a re-read unchanged.
+  if (const auto value = mutualaid::json::Parse(text); value.ok()) {
+    const auto again = mutualaid::json::Parse(mutualaid::json::Write(*value));
+    if (!again.ok() || !(*again == *value)) std::abort();
+  }
   std::ostringstream out;
   std::ostringstream err;
   const int code = mutualaid::mutualctl::Simulate(text, out, err);

@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "json.h"
+#include "mutualaid/json/json.h"
 #include "mutualaid/plan/calendar.h"
 #include "mutualaid/plan/codes.h"
 
@@ -23,14 +23,14 @@ std::string Quote(std::string_view text) {
     text = text.substr(0, cut);  // on a UTF-8 boundary
   }
   std::string shown;
-  AppendJsonString(shown, text);
+  json::AppendString(shown, text);
   return shown;
 }
 
 // Reads the fields of one JSON object, naming `where` in every error.
 class ObjectReader {
  public:
-  ObjectReader(const JsonValue& object, std::string where)
+  ObjectReader(const json::Value& object, std::string where)
       : object_(object), where_(std::move(where)) {}
 
   absl::Status Error(std::string_view field, std::string_view what) const {
@@ -40,22 +40,22 @@ class ObjectReader {
 
   bool Has(std::string_view field) const { return object_.Find(field) != nullptr; }
 
-  absl::StatusOr<const JsonValue*> Get(std::string_view field, JsonValue::Kind kind) const {
-    const JsonValue* value = object_.Find(field);
+  absl::StatusOr<const json::Value*> Get(std::string_view field, json::Kind kind) const {
+    const json::Value* value = object_.Find(field);
     if (value == nullptr) return Error(field, "missing");
-    if (value->kind != kind) {
-      const std::string_view name = KindName(kind);
+    if (value->kind() != kind) {
+      const std::string_view name = json::KindName(kind);
       const bool vowel = name.front() == 'a' || name.front() == 'o';
       return Error(field, absl::StrCat(vowel ? "not an " : "not a ", std::string(name), " (got ",
-                                       std::string(KindName(value->kind)), ")"));
+                                       std::string(json::KindName(value->kind())), ")"));
     }
     return value;
   }
 
   absl::StatusOr<std::string> String(std::string_view field) const {
-    absl::StatusOr<const JsonValue*> value = Get(field, JsonValue::Kind::kString);
+    absl::StatusOr<const json::Value*> value = Get(field, json::Kind::kString);
     if (!value.ok()) return value.status();
-    return (*value)->text;
+    return (*value)->string_value();
   }
 
   absl::StatusOr<std::string> NonEmptyString(std::string_view field) const {
@@ -65,9 +65,9 @@ class ObjectReader {
   }
 
   absl::StatusOr<bool> Bool(std::string_view field) const {
-    absl::StatusOr<const JsonValue*> value = Get(field, JsonValue::Kind::kBool);
+    absl::StatusOr<const json::Value*> value = Get(field, json::Kind::kBool);
     if (!value.ok()) return value.status();
-    return (*value)->boolean;
+    return (*value)->bool_value();
   }
 
   absl::StatusOr<absl::CivilDay> Date(std::string_view field) const {
@@ -79,9 +79,9 @@ class ObjectReader {
   }
 
   absl::StatusOr<int64_t> Integer(std::string_view field, int64_t min, int64_t max) const {
-    absl::StatusOr<const JsonValue*> value = Get(field, JsonValue::Kind::kNumber);
+    absl::StatusOr<const json::Value*> value = Get(field, json::Kind::kNumber);
     if (!value.ok()) return value.status();
-    const std::optional<int64_t> integer = JsonInteger(**value);
+    const std::optional<int64_t> integer = (*value)->Int64();
     if (!integer.has_value() || *integer < min || *integer > max) {
       return Error(field, absl::StrCat("not an integer in ", min, "..", max));
     }
@@ -98,7 +98,7 @@ class ObjectReader {
   }
 
  private:
-  const JsonValue& object_;
+  const json::Value& object_;
   std::string where_;
 };
 
@@ -111,17 +111,17 @@ class ObjectReader {
     lhs = *std::move(assign_or_return_value); \
   } while (false)
 
-absl::Status ReadPlatforms(const JsonValue& root, Scenario& scenario) {
-  const JsonValue* platforms = root.Find("platforms");
+absl::Status ReadPlatforms(const json::Value& root, Scenario& scenario) {
+  const json::Value* platforms = root.Find("platforms");
   if (platforms == nullptr) return absl::OkStatus();
-  if (platforms->kind != JsonValue::Kind::kObject) {
+  if (platforms->kind() != json::Kind::kObject) {
     return absl::InvalidArgumentError("platforms: not an object");
   }
-  for (size_t i = 0; i < platforms->member_names.size(); ++i) {
-    const std::string& id = platforms->member_names[i];
-    const JsonValue& value = platforms->member_values[i];
+  for (size_t i = 0; i < platforms->members().size(); ++i) {
+    const std::string& id = platforms->members()[i].name;
+    const json::Value& value = platforms->members()[i].value;
     const std::string where = absl::StrCat("platforms.", id);
-    if (value.kind != JsonValue::Kind::kObject) {
+    if (value.kind() != json::Kind::kObject) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
     }
     ObjectReader r(value, where);
@@ -133,17 +133,17 @@ absl::Status ReadPlatforms(const JsonValue& root, Scenario& scenario) {
   return absl::OkStatus();
 }
 
-absl::Status ReadWorkers(const JsonValue& root, Scenario& scenario) {
-  const JsonValue* workers = root.Find("workers");
+absl::Status ReadWorkers(const json::Value& root, Scenario& scenario) {
+  const json::Value* workers = root.Find("workers");
   if (workers == nullptr) return absl::OkStatus();
-  if (workers->kind != JsonValue::Kind::kObject) {
+  if (workers->kind() != json::Kind::kObject) {
     return absl::InvalidArgumentError("workers: not an object");
   }
-  for (size_t i = 0; i < workers->member_names.size(); ++i) {
-    const std::string& key = workers->member_names[i];
-    const JsonValue& value = workers->member_values[i];
+  for (size_t i = 0; i < workers->members().size(); ++i) {
+    const std::string& key = workers->members()[i].name;
+    const json::Value& value = workers->members()[i].value;
     const std::string where = absl::StrCat("workers.", key);
-    if (value.kind != JsonValue::Kind::kObject) {
+    if (value.kind() != json::Kind::kObject) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
     }
     ObjectReader r(value, where);
@@ -252,11 +252,11 @@ absl::StatusOr<ClaimStep> ReadClaim(const ObjectReader& r, const Scenario& scena
 }  // namespace
 
 absl::StatusOr<Scenario> ParseScenario(std::string_view text) {
-  absl::StatusOr<JsonValue> root = ParseJson(text);
+  absl::StatusOr<json::Value> root = json::Parse(text);
   if (!root.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("not JSON: ", std::string(root.status().message())));
   }
-  if (root->kind != JsonValue::Kind::kObject) {
+  if (root->kind() != json::Kind::kObject) {
     return absl::InvalidArgumentError("scenario: not a JSON object");
   }
   Scenario scenario;
@@ -269,12 +269,12 @@ absl::StatusOr<Scenario> ParseScenario(std::string_view text) {
   if (absl::Status s = ReadPlatforms(*root, scenario); !s.ok()) return s;
   if (absl::Status s = ReadWorkers(*root, scenario); !s.ok()) return s;
 
-  const JsonValue* steps = nullptr;
-  ASSIGN_OR_RETURN(steps, top.Get("steps", JsonValue::Kind::kArray));
-  for (size_t i = 0; i < steps->items.size(); ++i) {
+  const json::Value* steps = nullptr;
+  ASSIGN_OR_RETURN(steps, top.Get("steps", json::Kind::kArray));
+  for (size_t i = 0; i < steps->items().size(); ++i) {
     const std::string where = absl::StrCat("steps[", i, "]");
-    const JsonValue& value = steps->items[i];
-    if (value.kind != JsonValue::Kind::kObject) {
+    const json::Value& value = steps->items()[i];
+    if (value.kind() != json::Kind::kObject) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
     }
     ObjectReader r(value, where);

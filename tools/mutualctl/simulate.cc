@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "json.h"
+#include "mutualaid/json/json.h"
 #include "mutualaid/plan/calendar.h"
 #include "mutualaid/plan/claims.h"
 #include "mutualaid/plan/enrollment.h"
@@ -31,13 +31,13 @@ void ReportError(std::ostream& err, std::string_view message) {
 
 void AppendField(std::string& out, std::string_view name) {
   if (out.size() > 1) out.push_back(',');
-  AppendJsonString(out, name);
+  json::AppendString(out, name);
   out.push_back(':');
 }
 
 void Put(std::string& out, std::string_view name, std::string_view value) {
   AppendField(out, name);
-  AppendJsonString(out, value);
+  json::AppendString(out, value);
 }
 
 void Put(std::string& out, std::string_view name, int64_t value) {
@@ -63,7 +63,7 @@ void PutList(std::string& out, std::string_view name, const Range& items, ToText
   for (const auto& item : items) {
     if (!first) out.push_back(',');
     first = false;
-    AppendJsonString(out, to_text(item));
+    json::AppendString(out, to_text(item));
   }
   out.push_back(']');
 }
