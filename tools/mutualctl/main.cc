@@ -3,6 +3,7 @@
 #include <span>
 #include <string_view>
 
+#include "enroll.h"
 #include "simulate.h"
 #include "subcommand.h"
 
@@ -15,6 +16,8 @@ int RunHelp(int argc, char** argv);
 constexpr Subcommand kSubcommands[] = {
     {"simulate", &RunSimulateCommand, "simulate FILE|-",
      "run a scenario through the plan rules; one JSON decision per step"},
+    {"enroll", &RunEnrollCommand, "enroll [opts] INPUT.csv",
+     "send a platform's enrollment CSV to the enrollment service; --help for options"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
