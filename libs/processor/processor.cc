@@ -229,6 +229,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
     if (absl::Status s = producer_->BeginTransaction(); !s.ok()) return Rewind(state, s);
 
     std::map<int32_t, int64_t> next_request_offset;
+    std::vector<kafka::Record> answered;
     int64_t requests = 0, events = 0, dead = 0;
     for (const kafka::Message& request : batch) {
       std::vector<kafka::Record> out;
@@ -259,6 +260,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
           ++events;
         }
         if (absl::Status s = producer_->Send(r); !s.ok()) return Rewind(state, s);
+        if (r.topic == o_.events_topic && o_.on_committed) answered.push_back(r);
       }
       next_request_offset[request.partition] = request.offset + 1;
       ++requests;
@@ -290,13 +292,15 @@ class Processor::Impl : public kafka::RebalanceHandler {
       if (d.topic == o_.events_topic) write.SetAppliedOffset(d.topic, d.partition, d.offset + 1);
     }
     if (absl::Status s = store_->Commit(write); !s.ok()) return s;
-
-    absl::MutexLock l(&mu_);
-    stats_.requests += requests;
-    stats_.events += events;
-    stats_.applied += events;
-    stats_.dead_lettered += dead;
-    stats_.batches += 1;
+    {
+      absl::MutexLock l(&mu_);
+      stats_.requests += requests;
+      stats_.events += events;
+      stats_.applied += events;
+      stats_.dead_lettered += dead;
+      stats_.batches += 1;
+    }
+    if (o_.on_committed && !answered.empty()) o_.on_committed(answered);
     return absl::OkStatus();
   }
 

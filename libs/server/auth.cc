@@ -130,4 +130,14 @@ absl::Status Authorize(const Principal& principal, absl::string_view rpc,
                                                   " (allowed: ", absl::StrJoin(names, ", "), ")"));
 }
 
+absl::StatusOr<Principal> CheckCall(const TokenAuthenticator& auth,
+                                    const grpc::ServerContext& context, absl::string_view rpc,
+                                    std::initializer_list<Role> allowed) {
+  absl::StatusOr<Principal> principal = auth.Authenticate(context);
+  if (!principal.ok()) return principal.status();
+  if (allowed.size() == 0) return principal;
+  if (absl::Status s = Authorize(*principal, rpc, allowed); !s.ok()) return s;
+  return principal;
+}
+
 }  // namespace mutualaid::server

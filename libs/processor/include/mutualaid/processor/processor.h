@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -83,6 +84,11 @@ struct ProcessorOptions {
   absl::Duration poll_timeout = absl::Milliseconds(50);
   absl::Duration kafka_timeout = absl::Seconds(30);
   const Logger* logger = nullptr;    // nullptr: stderr
+  // Called on the processor's thread after each batch is committed to Kafka
+  // and RocksDB, with the events it appended to the events topic (partition
+  // set): how a gRPC edge in the same process learns its requests' answers.
+  // Must be quick.
+  std::function<void(const std::vector<kafka::Record>& events)> on_committed;
 };
 
 struct ProcessorStats {

@@ -68,6 +68,12 @@ class TokenAuthenticator {
 absl::Status Authorize(const Principal& principal, absl::string_view rpc,
                        std::initializer_list<Role> allowed);
 
+// Authenticate + Authorize: the principal of the call if its role is one of
+// `allowed` (empty: any role), else Unauthenticated / PermissionDenied.
+absl::StatusOr<Principal> CheckCall(const TokenAuthenticator& auth,
+                                    const grpc::ServerContext& context, absl::string_view rpc,
+                                    std::initializer_list<Role> allowed);
+
 }  // namespace mutualaid::server
 
 #endif  // MUTUALAID_SERVER_AUTH_H_

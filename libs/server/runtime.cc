@@ -1,0 +1,150 @@
+#include "mutualaid/server/runtime.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "mutualaid/kafka/admin.h"
+#include "mutualaid/kafka/topics.h"
+
+namespace mutualaid::server {
+namespace {
+
+absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text, const std::string& key) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(text, &day)) {
+    return absl::InvalidArgumentError(absl::StrCat(key, ": not a date (YYYY-MM-DD): ", text));
+  }
+  return day;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Load(const std::string& service, int argc,
+                                                       char** argv) {
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      path = arg.substr(9);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("usage: ", service, " --config FILE"));
+    }
+  }
+  std::unique_ptr<Runtime> rt(new Runtime());
+  rt->service_ = service;
+  if (!path.empty()) {
+    absl::StatusOr<Config> c = Config::LoadFile(path);
+    if (!c.ok()) return c.status();
+    rt->config_ = *std::move(c);
+  }
+  const Config& c = rt->config_;
+
+  absl::StatusOr<std::string> clock = c.GetString("clock", "system");
+  if (!clock.ok()) return clock.status();
+  if (*clock == "simulated") {
+    absl::StatusOr<std::string> start = c.GetString("clock.start", "2022-03-01");
+    if (!start.ok()) return start.status();
+    absl::StatusOr<absl::CivilDay> day = ParseDay(*start, "clock.start");
+    if (!day.ok()) return day.status();
+    rt->simulated_ = std::make_unique<SimulatedClock>();
+    rt->simulated_->SetDay(*day);
+    rt->clock_ = rt->simulated_.get();
+  } else if (*clock == "system") {
+    rt->clock_ = &SystemClock::Default();
+  } else {
+    return absl::InvalidArgumentError("clock: 'system' or 'simulated'");
+  }
+  rt->log_ = std::make_unique<Logger>(service, rt->clock_);
+
+  absl::StatusOr<std::string> secret_file = c.GetPath("worker_key.secret_file");
+  absl::StatusOr<std::string> secret =
+      secret_file.ok() ? LoadWorkerKeySecretFromFile(*secret_file)
+                       : LoadWorkerKeySecretFromEnv(kWorkerKeySecretEnv);
+  if (!secret.ok()) return secret.status();
+  absl::StatusOr<WorkerKeyer> keyer = WorkerKeyer::Create(*std::move(secret));
+  if (!keyer.ok()) return keyer.status();
+  rt->keyer_.emplace(*std::move(keyer));
+
+  absl::StatusOr<std::string> tokens = c.GetPath("auth.tokens_file");
+  if (!tokens.ok()) return tokens.status();
+  absl::StatusOr<TokenAuthenticator> auth = TokenAuthenticator::LoadFile(*tokens);
+  if (!auth.ok()) return auth.status();
+  rt->auth_ = *std::move(auth);
+
+  absl::StatusOr<std::string> bootstrap = c.GetString("kafka.bootstrap");
+  if (!bootstrap.ok()) return bootstrap.status();
+  absl::StatusOr<int64_t> partitions = c.GetInt64("kafka.partitions", 6);
+  if (!partitions.ok()) return partitions.status();
+  if (*partitions < 1 || *partitions > 1024) {
+    return absl::InvalidArgumentError("kafka.partitions: 1..1024");
+  }
+  absl::StatusOr<int64_t> replica = c.GetInt64("replica", 0);
+  if (!replica.ok()) return replica.status();
+  absl::StatusOr<std::string> prefix = c.GetString("kafka.topic_prefix", "");
+  if (!prefix.ok()) return prefix.status();
+  rt->topic_prefix_ = *prefix;
+  rt->partitions_ = static_cast<int32_t>(*partitions);
+  rt->replica_ = static_cast<int>(*replica);
+  rt->kafka_.bootstrap = *bootstrap;
+  rt->kafka_.client_id = rt->instance();
+  rt->kafka_.logger = rt->log_.get();
+
+  absl::StatusOr<ServerOptions> grpc = ServerOptions::FromConfig(c, "grpc");
+  if (!grpc.ok()) return grpc.status();
+  rt->grpc_ = *grpc;
+  return rt;
+}
+
+std::string Runtime::instance() const { return absl::StrCat(service_, "-", replica_); }
+
+absl::Status Runtime::EnsureTopics() const {
+  absl::StatusOr<bool> create = config_.GetBool("kafka.create_topics", true);
+  if (!create.ok()) return create.status();
+  if (!*create) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<kafka::Admin>> admin = kafka::Admin::Create(kafka_);
+  if (!admin.ok()) return admin.status();
+  std::vector<kafka::TopicSpec> topics;
+  for (absl::string_view name : kafka::kAllTopics) {
+    topics.push_back(kafka::TopicSpec::EventLog(topic(name), partitions_));
+  }
+  return (*admin)->EnsureTopics(topics, absl::Seconds(60));
+}
+
+absl::StatusOr<std::unique_ptr<store::StateStore>> Runtime::OpenStore(
+    const std::vector<std::string>& column_families) const {
+  absl::StatusOr<std::string> path = config_.GetPath("store.path");
+  if (!path.ok()) return path.status();
+  absl::StatusOr<int64_t> cache_mb = config_.GetInt64("store.block_cache_mb", 64);
+  if (!cache_mb.ok()) return cache_mb.status();
+  store::StateStore::Options o;
+  o.column_families = column_families;
+  o.block_cache_bytes = static_cast<size_t>(*cache_mb) << 20;
+  return store::StateStore::Open(*path, o);
+}
+
+void Runtime::BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void Runtime::WaitForShutdown(const std::atomic<bool>& failed) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  timespec tick{0, 200 * 1000 * 1000};
+  while (!failed.load()) {
+    if (sigtimedwait(&set, nullptr, &tick) > 0) return;
+  }
+}
+
+}  // namespace mutualaid::server
