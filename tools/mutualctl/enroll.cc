@@ -459,8 +459,8 @@ class Upload {
     }
     if (cancelled_idle) {
       return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          absl::StrCat("no answer for ", options_.idle_timeout.count() / 1000,
-                                       " s"));
+                          absl::StrFormat("no answer for %.1f s",
+                                          static_cast<double>(options_.idle_timeout.count()) / 1000));
     }
     return status;
   }
@@ -645,6 +645,13 @@ absl::StatusOr<EnrollmentFile> ReadEnrollmentCsv(std::string_view bytes, csv::En
       row.unreadable_detail = absl::StrCat("line ", record.line, ": ", detail);
     };
 
+    // Every record id read, also from unreadable rows: a repeat is refused, since
+    // the service answers a record id it has seen with that record's result.
+    const auto remember_record_id = [&] {
+      const std::string& id = row.record.platform_record_id();
+      if (!id.empty()) row_of_record_id.emplace(id, row.row);
+    };
+
     const size_t id_at = column_at(Column::kRecordId);
     const std::string record_id =
         id_at == kNoColumn ? absl::StrCat(row.row) : value(Column::kRecordId);
@@ -660,6 +667,7 @@ absl::StatusOr<EnrollmentFile> ReadEnrollmentCsv(std::string_view bytes, csv::En
       unreadable(std::string(csv::RecordErrorCode(record.error)),
                  at_fault.value_or(Column::kRecordId), at_fault.has_value(),
                  std::string(csv::RecordErrorMessage(record.error)));
+      remember_record_id();
       file.rows.push_back(std::move(row));
       continue;
     }
@@ -677,6 +685,7 @@ absl::StatusOr<EnrollmentFile> ReadEnrollmentCsv(std::string_view bytes, csv::En
       unreadable("FIELD_COUNT", Column::kRecordId, false,
                  absl::StrCat("the row has ", fields, " fields but the header has ",
                               header.fields.size(), " (an unquoted comma in a value?)"));
+      remember_record_id();
       file.rows.push_back(std::move(row));
       continue;
     }
