@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "mutualaid/core/clock.h"
 #include "mutualaid/core/log.h"
 #include "mutualaid/kafka/consumer.h"
 #include "mutualaid/kafka/error.h"
@@ -49,11 +50,15 @@ class Processor::Impl : public kafka::RebalanceHandler {
     co.client = o_.client;
     co.group_id = o_.group_id;
     co.rebalance_handler = this;
+    co.co_partitioned = !o_.extra_request_topics.empty();
     absl::StatusOr<std::unique_ptr<kafka::Consumer>> consumer = kafka::Consumer::Create(co);
     if (!consumer.ok()) return consumer.status();
     consumer_ = std::move(*consumer);
     if (absl::Status s = EnsureProducer(); !s.ok()) return s;
-    if (absl::Status s = consumer_->Subscribe({o_.requests_topic}); !s.ok()) return s;
+    std::vector<std::string> subscription = {o_.requests_topic};
+    subscription.insert(subscription.end(), o_.extra_request_topics.begin(),
+                        o_.extra_request_topics.end());
+    if (absl::Status s = consumer_->Subscribe(subscription); !s.ok()) return s;
     log_.Info("processor running", {{"group", o_.group_id}, {"requests", o_.requests_topic},
                                     {"events", o_.events_topic}});
 
@@ -69,8 +74,13 @@ class Processor::Impl : public kafka::RebalanceHandler {
         result = s;
         break;
       }
-      if (batch->empty()) continue;
-      if (absl::Status s = ProcessBatch(*batch); !s.ok()) {
+      if (!batch->empty()) {
+        if (absl::Status s = ProcessBatch(*batch); !s.ok()) {
+          result = s;
+          break;
+        }
+      }
+      if (absl::Status s = RunTicks(); !s.ok()) {
         result = s;
         break;
       }
@@ -85,11 +95,14 @@ class Processor::Impl : public kafka::RebalanceHandler {
 
   // --- rebalancing: catch up before deciding anything ---------------------
   absl::Status OnAssigned(std::vector<kafka::PartitionStart>& partitions) override {
+    // Partition p of every request topic comes together; its state is
+    // caught up once.
     for (kafka::PartitionStart& p : partitions) {
+      p.offset = kafka::kCommittedOffset;
+      if (assigned_.count(p.partition) != 0) continue;
       for (const std::string& topic : StateTopics()) {
         if (absl::Status s = CatchUp(topic, p.partition); !s.ok()) return s;
       }
-      p.offset = kafka::kCommittedOffset;
       assigned_.insert(p.partition);
       log_.Info("partition assigned", {{"partition", p.partition}});
     }
@@ -223,54 +236,94 @@ class Processor::Impl : public kafka::RebalanceHandler {
     return EnsureProducer();
   }
 
+  // Decides a batch of requests and commits their events with the consumed
+  // offsets.
   absl::Status ProcessBatch(const std::vector<kafka::Message>& batch) {
-    if (absl::Status s = EnsureProducer(); !s.ok()) return s;
     State state(*store_);
-    if (absl::Status s = producer_->BeginTransaction(); !s.ok()) return Rewind(state, s);
-
-    std::map<int32_t, int64_t> next_request_offset;
-    std::vector<kafka::Record> answered;
-    int64_t requests = 0, events = 0, dead = 0;
+    std::vector<kafka::Record> out_all;
+    std::map<std::pair<std::string, int32_t>, int64_t> next_offset;
+    Delta delta;
     for (const kafka::Message& request : batch) {
       std::vector<kafka::Record> out;
       absl::Status decided = logic_->Decide(state, request, &out);
       if (decided.code() == absl::StatusCode::kInvalidArgument) {
         out = {DeadLetter(o_, request, decided)};
-        ++dead;
+        ++delta.dead;
         log_.Warning("request dead-lettered", {{"topic", request.topic},
                                                {"partition", request.partition},
                                                {"offset", request.offset},
                                                {"reason", decided.message()}});
       } else if (!decided.ok()) {
-        state.Discard();
-        (void)producer_->AbortTransaction(o_.kafka_timeout);
         return decided;
       }
-      for (kafka::Record& r : out) {
-        if (r.topic.empty()) r.topic = o_.events_topic;
-        if (r.topic == o_.events_topic) {
-          r.partition = request.partition;  // co-partitioned with the request
-          kafka::Message as_event{r.topic, r.partition, -1, r.key, r.value, r.headers, {}};
-          if (absl::Status s = logic_->Apply(state, as_event); !s.ok()) {
-            state.Discard();
-            (void)producer_->AbortTransaction(o_.kafka_timeout);
-            return absl::InternalError(absl::StrCat("the service cannot apply its own event: ",
-                                                    s.message()));
-          }
-          ++events;
-        }
-        if (absl::Status s = producer_->Send(r); !s.ok()) return Rewind(state, s);
-        if (r.topic == o_.events_topic && o_.on_committed) answered.push_back(r);
-      }
-      next_request_offset[request.partition] = request.offset + 1;
-      ++requests;
+      if (absl::Status s = ApplyOwn(state, request.partition, out, &delta); !s.ok()) return s;
+      for (kafka::Record& r : out) out_all.push_back(std::move(r));
+      next_offset[{request.topic, request.partition}] = request.offset + 1;
+      ++delta.requests;
     }
-
     std::vector<kafka::TopicPartitionOffset> offsets;
-    for (const auto& [p, next] : next_request_offset) offsets.push_back({o_.requests_topic, p, next});
-    if (absl::Status s = producer_->SendOffsetsToTransaction(*consumer_, offsets, o_.kafka_timeout);
-        !s.ok()) {
-      return Rewind(state, s);
+    for (const auto& [tp, next] : next_offset) offsets.push_back({tp.first, tp.second, next});
+    return Commit(state, out_all, offsets, delta);
+  }
+
+  // Logic::Tick for every assigned partition, each in its own transaction.
+  absl::Status RunTicks() {
+    if (o_.tick_interval <= absl::ZeroDuration() || o_.clock == nullptr) return absl::OkStatus();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_tick_ < absl::ToChronoNanoseconds(o_.tick_interval)) return absl::OkStatus();
+    last_tick_ = now;
+    for (int32_t p : assigned_) {
+      State state(*store_);
+      std::vector<kafka::Record> out;
+      if (absl::Status s = logic_->Tick(state, p, o_.clock->Now(), &out); !s.ok()) return s;
+      if (out.empty()) continue;
+      Delta delta;
+      delta.ticks = 1;
+      if (absl::Status s = ApplyOwn(state, p, out, &delta); !s.ok()) return s;
+      if (absl::Status s = Commit(state, out, {}, delta); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  struct Delta {
+    int64_t requests = 0, events = 0, dead = 0, ticks = 0;
+  };
+
+  // Routes `out` (events to the events topic unless said otherwise, in
+  // partition `partition`) and applies the service's own events to the
+  // in-flight state, so what is decided next sees them.
+  absl::Status ApplyOwn(State& state, int32_t partition, std::vector<kafka::Record>& out,
+                        Delta* delta) {
+    for (kafka::Record& r : out) {
+      if (r.topic.empty()) r.topic = o_.events_topic;
+      if (r.topic != o_.events_topic) continue;
+      r.partition = partition;  // co-partitioned with what caused it
+      kafka::Message as_event{r.topic, r.partition, -1, r.key, r.value, r.headers, {}};
+      if (absl::Status s = logic_->Apply(state, as_event); !s.ok()) {
+        return absl::InternalError(
+            absl::StrCat("the service cannot apply its own event: ", s.message()));
+      }
+      ++delta->events;
+    }
+    return absl::OkStatus();
+  }
+
+  // One Kafka transaction: `records` and the consumed `offsets`; then the
+  // in-flight state and where the events landed, in one RocksDB batch. On a
+  // transaction failure the state is dropped and the consumer rewound.
+  absl::Status Commit(State& state, const std::vector<kafka::Record>& records,
+                      const std::vector<kafka::TopicPartitionOffset>& offsets, const Delta& delta) {
+    if (absl::Status s = EnsureProducer(); !s.ok()) return s;
+    if (absl::Status s = producer_->BeginTransaction(); !s.ok()) return Rewind(state, s);
+    for (const kafka::Record& r : records) {
+      if (absl::Status s = producer_->Send(r); !s.ok()) return Rewind(state, s);
+    }
+    if (!offsets.empty()) {
+      if (absl::Status s =
+              producer_->SendOffsetsToTransaction(*consumer_, offsets, o_.kafka_timeout);
+          !s.ok()) {
+        return Rewind(state, s);
+      }
     }
     absl::Status committed;
     for (int attempt = 0;; ++attempt) {
@@ -279,10 +332,9 @@ class Processor::Impl : public kafka::RebalanceHandler {
     }
     if (!committed.ok()) return Rewind(state, committed);
 
-    // Committed: the events are in the log. Now the state they make, with
-    // where they end, in one RocksDB batch.
-    // If the delivery reports do not come, stop without writing: the next
-    // start applies the committed events from the log instead.
+    // Committed: the events are in the log. If the delivery reports do not
+    // come, stop without writing: the next start applies the committed
+    // events from the log instead.
     absl::StatusOr<std::vector<kafka::TopicPartitionOffset>> delivered =
         producer_->TakeDelivered(o_.kafka_timeout);
     if (!delivered.ok()) return delivered.status();
@@ -294,13 +346,20 @@ class Processor::Impl : public kafka::RebalanceHandler {
     if (absl::Status s = store_->Commit(write); !s.ok()) return s;
     {
       absl::MutexLock l(&mu_);
-      stats_.requests += requests;
-      stats_.events += events;
-      stats_.applied += events;
-      stats_.dead_lettered += dead;
+      stats_.requests += delta.requests;
+      stats_.events += delta.events;
+      stats_.applied += delta.events;
+      stats_.dead_lettered += delta.dead;
+      stats_.ticks += delta.ticks;
       stats_.batches += 1;
     }
-    if (o_.on_committed && !answered.empty()) o_.on_committed(answered);
+    if (o_.on_committed) {
+      std::vector<kafka::Record> answered;
+      for (const kafka::Record& r : records) {
+        if (r.topic == o_.events_topic) answered.push_back(r);
+      }
+      if (!answered.empty()) o_.on_committed(answered);
+    }
     return absl::OkStatus();
   }
 
@@ -318,6 +377,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   std::set<int32_t> assigned_;
   std::chrono::steady_clock::time_point last_refresh_{};
+  std::chrono::steady_clock::time_point last_tick_{};
   mutable absl::Mutex mu_;
   ProcessorStats stats_;
 };

@@ -20,6 +20,7 @@
 #include "mutualaid/kafka/consumer.h"
 #include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/kafka/producer.h"
+#include "mutualaid/core/clock.h"
 #include "mutualaid/processor/replay.h"
 
 namespace mutualaid::processor {
@@ -268,6 +269,77 @@ TEST_F(ProcessorKafkaTest, SurvivorTakesOverPartitionsWithTheirState) {
   ExpectExactlyOnce(1200);
   // The survivor holds every partition's state now, the same as a replay.
   EXPECT_EQ(StoreDigest(store_b), ReplayDigest());
+}
+
+// Decides requests from two co-partitioned topics, and on Tick emits one
+// "tick:<partition>" event per partition that had a request.
+// State of all partitions shares one store, so what a tick acts on is keyed
+// by partition.
+class TickingLogic : public testing::CounterLogic {
+ public:
+  absl::Status Apply(State& state, const kafka::Message& event) override {
+    if (absl::Status s = CounterLogic::Apply(state, event); !s.ok()) return s;
+    state.Put(kSeen, absl::StrCat("active", event.partition), "1");
+    return absl::OkStatus();
+  }
+  absl::Status Tick(const State& state, int32_t partition, absl::Time,
+                    std::vector<kafka::Record>* events) override {
+    auto done = state.Get(kSeen, absl::StrCat("tick", partition));
+    if (!done.ok()) return done.status();
+    auto any = state.Get(kSeen, absl::StrCat("active", partition));
+    if (!any.ok()) return any.status();
+    if (done->has_value() || !any->has_value()) return absl::OkStatus();
+    kafka::Record r;
+    r.key = "w-tick";
+    r.value = absl::StrCat("dec:tick", partition, ":0");
+    events->push_back(std::move(r));
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(ProcessorKafkaTest, DecidesCoPartitionedTopicsAndTicks) {
+  std::string second = requests_ + ".second";
+  ASSERT_TRUE(admin_->EnsureTopics({kafka::TopicSpec::EventLog(second, kPartitions)}).ok());
+  std::vector<kafka::Record> records = {{requests_, "w-tick", "req:one", {}},
+                                        {second, "w-tick", "req:two", {}}};
+  for (const auto& r : producer_->AppendBatch(records)) ASSERT_TRUE(r.ok()) << r.status();
+  TickingLogic logic;
+  store::StateStore::Options so;
+  so.column_families = logic.ColumnFamilies();
+  auto store = store::StateStore::Open((dir_ / "tick").string(), so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  SimulatedClock clock;
+  ProcessorOptions po;
+  po.client = client_;
+  po.name = "ticking";
+  po.group_id = group_;
+  po.transactional_id = group_ + "-tick";
+  po.requests_topic = requests_;
+  po.extra_request_topics = {second};
+  po.events_topic = events_;
+  po.dead_letter_topic = dead_;
+  po.tick_interval = absl::Milliseconds(10);
+  po.clock = &clock;
+  auto proc = Processor::Create(po, &logic, store->get());
+  ASSERT_TRUE(proc.ok()) << proc.status();
+  std::atomic<bool> stop{false};
+  absl::Status run;
+  std::thread runner([&] { run = (*proc)->Run(stop); });
+  bool done = WaitFor([&] { return (*proc)->stats().ticks >= 1 && (*proc)->stats().requests >= 2; },
+                      absl::Seconds(60));
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(done) << "requests " << (*proc)->stats().requests << " ticks "
+                    << (*proc)->stats().ticks;
+  EXPECT_TRUE(run.ok()) << run;
+  std::vector<std::string> values;
+  for (const auto& m : ReadAll(events_, kPartitions)) values.push_back(m.value);
+  // Both topics' requests decided in one partition, numbered in order, one tick.
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values[0], "dec:one:1");
+  EXPECT_EQ(values[1], "dec:two:2");
+  EXPECT_EQ(values[2].rfind("dec:tick", 0), 0u);
+  (void)admin_->DeleteTopics({second});
 }
 
 }  // namespace

@@ -66,6 +66,11 @@ struct ConsumerOptions {
   absl::Duration session_timeout = absl::Seconds(10);
   // Longest gap between two Poll calls before this member is thrown out.
   absl::Duration max_poll_interval = absl::Minutes(5);
+  // Subscribed topics must be assigned together: partition p of every topic
+  // to the same member (topics with equal partition counts keyed alike, e.g. a
+  // service driven by several event topics of one worker). Uses the eager
+  // "range" assignor, which guarantees it; cooperative-sticky does not.
+  bool co_partitioned = false;
   // nullptr: every assigned partition starts at its committed offset.
   // Must outlive the consumer.
   RebalanceHandler* rebalance_handler = nullptr;

@@ -42,6 +42,7 @@
 #include "mutualaid/store/state_store.h"
 
 namespace mutualaid {
+class Clock;
 class Logger;
 }
 
@@ -69,6 +70,19 @@ class Logic {
   // same order and must reach the same state. InvalidArgument: the event is
   // malformed (skipped, counted, logged).
   virtual absl::Status Apply(State& state, const kafka::Message& event) = 0;
+
+  // Called about every ProcessorOptions::tick_interval for each assigned
+  // partition, between batches: the place for work driven by time and state
+  // rather than by a record (an outbox sending payouts, SMS held for quiet
+  // hours). Appends events like Decide, in a transaction of their own; they
+  // are applied like Decide's. `now` is the service's injected clock. The
+  // store holds every assigned partition's state, so what a tick acts on must
+  // be keyed by partition (Apply sees each event's partition).
+  virtual absl::Status Tick(const State& state, int32_t partition, absl::Time now,
+                            std::vector<kafka::Record>* events) {
+    (void)state, (void)partition, (void)now, (void)events;
+    return absl::OkStatus();
+  }
 };
 
 struct ProcessorOptions {
@@ -77,12 +91,19 @@ struct ProcessorOptions {
   std::string group_id;
   std::string transactional_id;      // stable per replica, e.g. "enrollment-0"
   std::string requests_topic;        // read through the consumer group
+  // More topics whose records are decided like requests (e.g. the events of
+  // other services a service acts on). Co-partitioned with requests_topic:
+  // partition p of each is assigned with partition p of requests_topic.
+  std::vector<std::string> extra_request_topics;
   std::string events_topic;          // written by Decide, applied
   std::vector<std::string> input_event_topics;  // other services' events, applied
   std::string dead_letter_topic = "mutualaid.deadletter";
   size_t max_batch = 1000;
   absl::Duration poll_timeout = absl::Milliseconds(50);
   absl::Duration kafka_timeout = absl::Seconds(30);
+  // Logic::Tick's period; zero: never. Needs `clock`.
+  absl::Duration tick_interval = absl::ZeroDuration();
+  const Clock* clock = nullptr;
   const Logger* logger = nullptr;    // nullptr: stderr
   // Called on the processor's thread after each batch is committed to Kafka
   // and RocksDB, with the events it appended to the events topic (partition
@@ -100,6 +121,7 @@ struct ProcessorStats {
   int64_t aborts = 0;         // transactions aborted and redone
   int64_t producer_restarts = 0;
   int64_t batches = 0;
+  int64_t ticks = 0;          // ticks that produced events (committed)
 };
 
 class Processor {
