@@ -244,6 +244,18 @@ class Processor::Impl : public kafka::RebalanceHandler {
     std::map<std::pair<std::string, int32_t>, int64_t> next_offset;
     Delta delta;
     for (const kafka::Message& request : batch) {
+      if (o_.input_barrier) {
+        absl::StatusOr<bool> refresh = o_.input_barrier(request);
+        if (!refresh.ok()) {
+          log_.Warning("upstream not current; the batch waits", {{"status", refresh.status()}});
+          state.Discard();
+          return consumer_->RewindToCommitted(o_.kafka_timeout);
+        }
+        for (const std::string& topic : o_.input_event_topics) {
+          if (!*refresh) break;
+          if (absl::Status s = CatchUp(topic, request.partition); !s.ok()) return s;
+        }
+      }
       std::vector<kafka::Record> out;
       absl::Status decided = logic_->Decide(state, request, &out);
       if (decided.code() == absl::StatusCode::kInvalidArgument) {

@@ -110,6 +110,14 @@ struct ProcessorOptions {
   // set): how a gRPC edge in the same process learns its requests' answers.
   // Must be quick.
   std::function<void(const std::vector<kafka::Record>& events)> on_committed;
+  // Called before a request is decided: waits until every upstream record the
+  // request depends on has been decided upstream (e.g. claims wait for the
+  // enrollment service to have decided every enrollment received before the
+  // claim). true: the processor first reads its input event topics' partition
+  // to the end (false: the view is known to be current already). An error
+  // (say Unavailable after a timeout): the batch is put back and tried again
+  // on the next poll.
+  std::function<absl::StatusOr<bool>(const kafka::Message& request)> input_barrier;
 };
 
 struct ProcessorStats {
