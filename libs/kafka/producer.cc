@@ -197,3 +197,14 @@ absl::Status Producer::Flush(absl::Duration timeout) { return impl_->Flush(timeo
 absl::Status Producer::FatalError() const { return impl_->FatalError(); }
 
 }  // namespace mutualaid::kafka
+
+namespace mutualaid::kafka {
+
+int32_t PartitionOf(std::string_view key, int32_t partitions) {
+  // The same function the producers' "murmur2_random" partitioner calls for a
+  // non-empty key; it does not use the topic handle.
+  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partitions, nullptr,
+                                          nullptr);
+}
+
+}  // namespace mutualaid::kafka

@@ -271,6 +271,15 @@ TEST_F(ProcessorKafkaTest, SurvivorTakesOverPartitionsWithTheirState) {
   EXPECT_EQ(StoreDigest(store_b), ReplayDigest());
 }
 
+TEST_F(ProcessorKafkaTest, PartitionOfIsWhereTheProducerPutsAKey) {
+  for (int i = 0; i < 50; ++i) {
+    std::string key = absl::StrCat("worker-key-", i * 7919);
+    auto landed = producer_->Append(requests_, key, "req:x");
+    ASSERT_TRUE(landed.ok()) << landed.status();
+    EXPECT_EQ(landed->partition, kafka::PartitionOf(key, kPartitions)) << key;
+  }
+}
+
 // Decides requests from two co-partitioned topics, and on Tick emits one
 // "tick:<partition>" event per partition that had a request.
 // State of all partitions shares one store, so what a tick acts on is keyed

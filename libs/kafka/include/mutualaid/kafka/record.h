@@ -5,6 +5,7 @@
 #define MUTUALAID_KAFKA_RECORD_H_
 
 #include <cstdint>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ namespace mutualaid::kafka {
 // librdkafka's partitioner picks the partition (murmur2 of the key, the Java
 // client's default, so every client puts a worker key in the same partition).
 inline constexpr int32_t kAnyPartition = -1;
+
+// The partition the producers put `key` in, out of `partitions` (murmur2, as
+// the Java client): lets a caller know a record's partition before appending
+// it, e.g. to read the state of the co-partitioned topics first.
+int32_t PartitionOf(std::string_view key, int32_t partitions);
 
 struct Header {
   std::string key;
