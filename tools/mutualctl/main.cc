@@ -3,6 +3,7 @@
 #include <span>
 #include <string_view>
 
+#include "admin.h"
 #include "enroll.h"
 #include "simulate.h"
 #include "subcommand.h"
@@ -18,6 +19,10 @@ constexpr Subcommand kSubcommands[] = {
      "run a scenario through the plan rules; one JSON decision per step"},
     {"enroll", &RunEnrollCommand, "enroll [opts] INPUT.csv",
      "send a platform's enrollment CSV to the enrollment service; --help for options"},
+    {"platform", &RunPlatformCommand, "platform register|list",
+     "register a gig platform (id, name, payout account) or list them"},
+    {"clock", &RunClockCommand, "clock get|set|advance",
+     "read or move the services' simulated clock (--server A,B,…)"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
