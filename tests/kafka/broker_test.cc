@@ -125,7 +125,8 @@ TEST_F(BrokerTest, SystemTopicNamesAreTheSpecifiedOnes) {
   EXPECT_EQ(names, (std::set<std::string>{
                        "mutualaid.enrollment.requests", "mutualaid.enrollment.events",
                        "mutualaid.claims.requests", "mutualaid.claims.events",
-                       "mutualaid.payout.events", "mutualaid.notification.events",
+                       "mutualaid.payout.requests", "mutualaid.payout.events",
+                       "mutualaid.notification.requests", "mutualaid.notification.events",
                        "mutualaid.deadletter"}));
 }
 

@@ -22,8 +22,14 @@ inline constexpr absl::string_view kEnrollmentEvents = "mutualaid.enrollment.eve
 inline constexpr absl::string_view kClaimsRequests = "mutualaid.claims.requests";
 // Written by the claims processor; read by payout, notification, ops.
 inline constexpr absl::string_view kClaimsEvents = "mutualaid.claims.events";
+// Commands to the payout service from its gRPC edge (re-issue, bank result
+// files), read by the payout processor.
+inline constexpr absl::string_view kPayoutRequests = "mutualaid.payout.requests";
 // Written by payout; read by claims (paid status), notification, ops.
 inline constexpr absl::string_view kPayoutEvents = "mutualaid.payout.events";
+// Commands to the notification service from its gRPC edge (resend), read by
+// the notification processor.
+inline constexpr absl::string_view kNotificationRequests = "mutualaid.notification.requests";
 // Written by notification; read by ops.
 inline constexpr absl::string_view kNotificationEvents = "mutualaid.notification.events";
 // Records a processor could not decode or apply, parked with the reason in
@@ -31,9 +37,10 @@ inline constexpr absl::string_view kNotificationEvents = "mutualaid.notification
 inline constexpr absl::string_view kDeadLetter = "mutualaid.deadletter";
 
 // Every topic above, in the order listed.
-inline constexpr std::array<absl::string_view, 7> kAllTopics = {
-    kEnrollmentRequests, kEnrollmentEvents,    kClaimsRequests, kClaimsEvents,
-    kPayoutEvents,       kNotificationEvents, kDeadLetter,
+inline constexpr std::array<absl::string_view, 9> kAllTopics = {
+    kEnrollmentRequests, kEnrollmentEvents,      kClaimsRequests,     kClaimsEvents,
+    kPayoutRequests,     kPayoutEvents,          kNotificationRequests, kNotificationEvents,
+    kDeadLetter,
 };
 
 }  // namespace mutualaid::kafka
