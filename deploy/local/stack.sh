@@ -5,6 +5,12 @@ LOCAL=$ROOT/deploy/local
 VAR=${MUTUALAID_VAR:-$ROOT/var/local}
 BUILD=$(realpath -m "${MUTUALAID_BUILD:-$ROOT/build/dev}")
 LOGS=$VAR/logs
+# The broker the stack uses: deploy/local/kafka's port and data dir; the
+# services' kafka.bootstrap follows it (MUTUALAID_KAFKA_BOOTSTRAP overrides
+# the config files' key).
+export KAFKA_PORT=${KAFKA_PORT:-19092}
+export KAFKA_DATA=${KAFKA_DATA:-$ROOT/var/kafka}
+export MUTUALAID_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 PIDS=$VAR/pids
 
 # name, binary (relative to the build dir), extra args. The services read

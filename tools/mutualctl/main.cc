@@ -5,6 +5,7 @@
 
 #include "admin.h"
 #include "enroll.h"
+#include "generate.h"
 #include "simulate.h"
 #include "subcommand.h"
 
@@ -23,6 +24,8 @@ constexpr Subcommand kSubcommands[] = {
      "register a gig platform (id, name, payout account) or list them"},
     {"clock", &RunClockCommand, "clock get|set|advance",
      "read or move the services' simulated clock (--server A,B,…)"},
+    {"generate", &RunGenerateCommand, "generate workers --count N",
+     "write a platform's enrollment CSV of made-up workers (demos, load)"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
