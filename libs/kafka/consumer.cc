@@ -106,6 +106,27 @@ class Consumer::Impl : public internal::ClientContext {
     }
   }
 
+  std::vector<PartitionLag> Lag() const {
+    std::vector<PartitionLag> out;
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_assignment(rk(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+    internal::PartitionList list(raw);
+    rd_kafka_position(rk(), list.get());
+    for (int i = 0; i < list.get()->cnt; ++i) {
+      const rd_kafka_topic_partition_t& tp = list.get()->elems[i];
+      int64_t low = 0, high = 0;
+      // Cached from fetch responses: no request to the broker.
+      if (rd_kafka_get_watermark_offsets(rk(), tp.topic, tp.partition, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      const int64_t position = tp.offset >= 0 ? tp.offset : low;
+      out.push_back({tp.topic, tp.partition, position, high, std::max<int64_t>(0, high - position)});
+    }
+    return out;
+  }
+
   absl::StatusOr<std::vector<TopicPartition>> Assignment() const {
     rd_kafka_topic_partition_list_t* raw = nullptr;
     if (auto s = StatusFromErr(rd_kafka_assignment(rk(), &raw), "assignment"); !s.ok()) {
@@ -322,6 +343,8 @@ absl::StatusOr<std::vector<Message>> Consumer::PollBatch(size_t max, absl::Durat
 absl::StatusOr<std::vector<TopicPartition>> Consumer::Assignment() const {
   return impl_->Assignment();
 }
+
+std::vector<PartitionLag> Consumer::Lag() const { return impl_->Lag(); }
 
 absl::Status Consumer::CommitOffsets(const std::vector<TopicPartitionOffset>& offsets) {
   return impl_->CommitOffsets(offsets);

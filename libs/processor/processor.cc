@@ -74,6 +74,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
         result = s;
         break;
       }
+      UpdateLag();
       if (!batch->empty()) {
         if (absl::Status s = ProcessBatch(*batch); !s.ok()) {
           result = s;
@@ -373,6 +374,15 @@ class Processor::Impl : public kafka::RebalanceHandler {
       if (!answered.empty()) o_.on_committed(answered);
     }
     return absl::OkStatus();
+  }
+
+  void UpdateLag() {
+    std::vector<kafka::PartitionLag> lag = consumer_->Lag();
+    int64_t total = 0;
+    for (const auto& l : lag) total += l.lag;
+    absl::MutexLock l(&mu_);
+    stats_.lag = total;
+    stats_.lag_by_partition = std::move(lag);
   }
 
   void Count(int64_t ProcessorStats::*field, int64_t n) {

@@ -334,8 +334,13 @@ TEST_F(ProcessorKafkaTest, DecidesCoPartitionedTopicsAndTicks) {
   std::atomic<bool> stop{false};
   absl::Status run;
   std::thread runner([&] { run = (*proc)->Run(stop); });
-  bool done = WaitFor([&] { return (*proc)->stats().ticks >= 1 && (*proc)->stats().requests >= 2; },
-                      absl::Seconds(60));
+  // Done: both requests decided, the tick made, and no lag left.
+  bool done = WaitFor(
+      [&] {
+        ProcessorStats st = (*proc)->stats();
+        return st.ticks >= 1 && st.requests >= 2 && st.lag == 0 && !st.lag_by_partition.empty();
+      },
+      absl::Seconds(60));
   stop.store(true);
   runner.join();
   ASSERT_TRUE(done) << "requests " << (*proc)->stats().requests << " ticks "

@@ -76,6 +76,15 @@ struct ConsumerOptions {
   RebalanceHandler* rebalance_handler = nullptr;
 };
 
+// How far a member is behind in one assigned partition.
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t position = 0;   // next offset this member reads
+  int64_t high = 0;       // the end of the partition, as last fetched
+  int64_t lag = 0;        // high - position
+};
+
 class Consumer {
  public:
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(ConsumerOptions options);
@@ -97,6 +106,10 @@ class Consumer {
   // Polls until `max` records or `timeout`, whichever comes first (returns as
   // soon as at least one record is there and no more arrive at once).
   absl::StatusOr<std::vector<Message>> PollBatch(size_t max, absl::Duration timeout);
+
+  // Lag per assigned partition, from the watermarks the last fetches brought
+  // (no broker round trip). Partitions not fetched yet are left out.
+  std::vector<PartitionLag> Lag() const;
 
   // The partitions currently assigned to this member.
   absl::StatusOr<std::vector<TopicPartition>> Assignment() const;

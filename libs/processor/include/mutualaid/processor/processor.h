@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "mutualaid/kafka/config.h"
+#include "mutualaid/kafka/consumer.h"
 #include "mutualaid/kafka/record.h"
 #include "mutualaid/processor/state.h"
 #include "mutualaid/store/state_store.h"
@@ -130,6 +131,8 @@ struct ProcessorStats {
   int64_t producer_restarts = 0;
   int64_t batches = 0;
   int64_t ticks = 0;          // ticks that produced events (committed)
+  int64_t lag = 0;            // requests not yet consumed, over the assigned partitions
+  std::vector<kafka::PartitionLag> lag_by_partition;
 };
 
 class Processor {
