@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "mutualaid/kafka/admin.h"
+#include "mutualaid/events/outcome.h"
 #include "mutualaid/kafka/topics.h"
 
 namespace mutualaid::server {
@@ -98,6 +99,13 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Load(const std::string& servic
   absl::StatusOr<ServerOptions> grpc = ServerOptions::FromConfig(c, "grpc");
   if (!grpc.ok()) return grpc.status();
   rt->grpc_ = *grpc;
+  rt->grpc_.metrics = rt->metrics_.get();
+  rt->decisions_ = &rt->metrics_->Counter(
+      "mutualaid_decisions_total", "Events this service committed, by type and outcome.",
+      {"service", "type", "outcome"});
+  rt->reasons_ = &rt->metrics_->Counter("mutualaid_decision_reasons_total",
+                                        "Reason codes in committed decisions.",
+                                        {"service", "type", "reason"});
   return rt;
 }
 
@@ -126,6 +134,75 @@ absl::StatusOr<std::unique_ptr<store::StateStore>> Runtime::OpenStore(
   o.column_families = column_families;
   o.block_cache_bytes = static_cast<size_t>(*cache_mb) << 20;
   return store::StateStore::Open(*path, o);
+}
+
+void Runtime::Observe(const processor::Processor& processor, const store::StateStore& store) {
+  const std::string svc = service_;
+  const processor::Processor* p = &processor;
+  metrics_->CounterCallback(
+      "mutualaid_processor_records_total", "Processor work, by kind.", {"service", "kind"},
+      [svc, p] {
+        processor::ProcessorStats st = p->stats();
+        return std::vector<metrics::Sample>{
+            {{svc, "requests"}, static_cast<double>(st.requests)},
+            {{svc, "events"}, static_cast<double>(st.events)},
+            {{svc, "applied"}, static_cast<double>(st.applied)},
+            {{svc, "dead_lettered"}, static_cast<double>(st.dead_lettered)},
+            {{svc, "skipped"}, static_cast<double>(st.skipped)},
+            {{svc, "ticks"}, static_cast<double>(st.ticks)}};
+      });
+  metrics_->CounterCallback("mutualaid_transaction_aborts_total",
+                            "Kafka transactions aborted and redone.", {"service"}, [svc, p] {
+                              return std::vector<metrics::Sample>{
+                                  {{svc}, static_cast<double>(p->stats().aborts)}};
+                            });
+  metrics_->CounterCallback("mutualaid_producer_restarts_total",
+                            "Transactional producers recreated after fatal errors.", {"service"},
+                            [svc, p] {
+                              return std::vector<metrics::Sample>{
+                                  {{svc}, static_cast<double>(p->stats().producer_restarts)}};
+                            });
+  metrics_->GaugeCallback("mutualaid_consumer_lag",
+                          "Records not yet consumed, per assigned partition.",
+                          {"service", "topic", "partition"}, [svc, p] {
+                            std::vector<metrics::Sample> out;
+                            for (const auto& l : p->stats().lag_by_partition) {
+                              out.push_back({{svc, l.topic, absl::StrCat(l.partition)},
+                                             static_cast<double>(l.lag)});
+                            }
+                            return out;
+                          });
+  const store::StateStore* st = &store;
+  metrics_->GaugeCallback("mutualaid_store_bytes", "RocksDB state size, by part.",
+                          {"service", "part"}, [svc, st] {
+                            store::StateStore::Usage u = st->ApproximateUsage();
+                            return std::vector<metrics::Sample>{
+                                {{svc, "sst"}, static_cast<double>(u.sst_bytes)},
+                                {{svc, "memtables"}, static_cast<double>(u.memtable_bytes)},
+                                {{svc, "block_cache"}, static_cast<double>(u.block_cache_bytes)}};
+                          });
+}
+
+void Runtime::CountDecisions(const std::vector<kafka::Record>& events) {
+  for (const kafka::Record& r : events) {
+    v1::Envelope env;
+    if (!env.ParseFromString(r.value)) continue;
+    events::Outcome o = events::OutcomeOf(env);
+    decisions_->With({service_, o.type, o.outcome}).Increment();
+    for (const std::string& reason : o.reasons) {
+      reasons_->With({service_, o.type, reason}).Increment();
+    }
+  }
+}
+
+absl::Status Runtime::StartMetrics() {
+  absl::StatusOr<std::string> listen = config_.GetString("metrics.listen", "");
+  if (!listen.ok()) return listen.status();
+  if (listen->empty()) return absl::OkStatus();
+  metrics_server_ = std::make_unique<metrics::MetricsServer>(*metrics_, *listen);
+  if (absl::Status s = metrics_server_->Start(); !s.ok()) return s;
+  log_->Info("metrics listening", {{"address", metrics_server_->address()}});
+  return absl::OkStatus();
 }
 
 void Runtime::BlockShutdownSignals() {

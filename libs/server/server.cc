@@ -4,11 +4,13 @@
 #include <sstream>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/support/server_interceptor.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "mutualaid/core/config.h"
+#include "mutualaid/metrics/metrics.h"
 
 namespace mutualaid::server {
 namespace {
@@ -20,6 +22,74 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
+
+// Counts and times every RPC. Durations are operational measurements, taken
+// from the steady clock, never business time.
+class RpcMetrics final : public grpc::experimental::Interceptor {
+ public:
+  RpcMetrics(std::string method, metrics::Family<metrics::CounterValue>* requests,
+             metrics::Family<metrics::HistogramValue>* latency)
+      : method_(std::move(method)), requests_(requests), latency_(latency) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (m->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status s = m->GetSendStatus();
+      requests_->With({method_, StatusCodeName(s.error_code())}).Increment();
+      std::chrono::duration<double> d = std::chrono::steady_clock::now() - start_;
+      latency_->With({method_}).Observe(d.count());
+    }
+    m->Proceed();
+  }
+
+ private:
+  static std::string StatusCodeName(grpc::StatusCode code) {
+    static const char* kNames[] = {"OK",
+                                   "CANCELLED",
+                                   "UNKNOWN",
+                                   "INVALID_ARGUMENT",
+                                   "DEADLINE_EXCEEDED",
+                                   "NOT_FOUND",
+                                   "ALREADY_EXISTS",
+                                   "PERMISSION_DENIED",
+                                   "RESOURCE_EXHAUSTED",
+                                   "FAILED_PRECONDITION",
+                                   "ABORTED",
+                                   "OUT_OF_RANGE",
+                                   "UNIMPLEMENTED",
+                                   "INTERNAL",
+                                   "UNAVAILABLE",
+                                   "DATA_LOSS",
+                                   "UNAUTHENTICATED"};
+    int c = static_cast<int>(code);
+    return c >= 0 && c <= 16 ? kNames[c] : absl::StrCat(c);
+  }
+
+  std::string method_;
+  metrics::Family<metrics::CounterValue>* requests_;
+  metrics::Family<metrics::HistogramValue>* latency_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+class RpcMetricsFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit RpcMetricsFactory(metrics::Registry& registry)
+      : requests_(registry.Counter("mutualaid_grpc_requests_total",
+                                   "RPCs handled, by method and status code.", {"method", "code"})),
+        latency_(registry.Histogram("mutualaid_grpc_latency_seconds",
+                                    "Time from receiving an RPC to sending its status.",
+                                    {"method"})) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    std::string method = info->method();
+    if (method.rfind("/grpc.", 0) == 0) return nullptr;  // health, reflection
+    return new RpcMetrics(method.substr(method.rfind('/') + 1), &requests_, &latency_);
+  }
+
+ private:
+  metrics::Family<metrics::CounterValue>& requests_;
+  metrics::Family<metrics::HistogramValue>& latency_;
+};
 
 }  // namespace
 
@@ -83,6 +153,11 @@ absl::Status ServiceHost::Start() {
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (grpc::Service* s : services_) builder.RegisterService(s);
+  if (options_.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<RpcMetricsFactory>(*options_.metrics));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));

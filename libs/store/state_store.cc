@@ -521,6 +521,18 @@ absl::StatusOr<std::vector<PartitionOffset>> StateStore::AppliedOffsets()
   return out;
 }
 
+StateStore::Usage StateStore::ApproximateUsage() const {
+  Usage u;
+  if (rep_->db == nullptr) return u;
+  for (rocksdb::ColumnFamilyHandle* h : rep_->handles) {
+    uint64_t v = 0;
+    if (rep_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) u.sst_bytes += v;
+    if (rep_->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) u.memtable_bytes += v;
+  }
+  if (rep_->cache) u.block_cache_bytes = rep_->cache->GetUsage();
+  return u;
+}
+
 absl::StatusOr<std::string> StateStore::Digest(
     const DigestOptions& options) const {
   if (absl::Status s = rep_->CheckOpen(); !s.ok()) return s;

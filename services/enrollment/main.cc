@@ -47,7 +47,8 @@ int Main(int argc, char** argv) {
   po.input_event_topics = {r.topic(kafka::kClaimsEvents)};
   po.dead_letter_topic = r.topic(kafka::kDeadLetter);
   po.logger = &r.log();
-  po.on_committed = [&answers](const std::vector<kafka::Record>& events) {
+  po.on_committed = [&answers, &r](const std::vector<kafka::Record>& events) {
+    r.CountDecisions(events);
     for (const kafka::Record& e : events) {
       v1::Envelope env;
       if (env.ParseFromString(e.value)) answers.Deliver(env);
@@ -55,6 +56,8 @@ int Main(int argc, char** argv) {
   };
   auto proc = processor::Processor::Create(po, &logic, store->get());
   if (!proc.ok()) return Fail("processor", proc.status());
+  r.Observe(**proc, **store);
+  if (absl::Status s = r.StartMetrics(); !s.ok()) return Fail("metrics", s);
 
   enrollment::ApiOptions ao;
   ao.partitions = r.partitions();

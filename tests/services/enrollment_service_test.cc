@@ -7,6 +7,7 @@
 
 #include "mutualaid/v1/admin.grpc.pb.h"
 #include "mutualaid/v1/enrollment.grpc.pb.h"
+#include "mutualaid/http/client.h"
 #include "service_harness.h"
 
 namespace mutualaid {
@@ -38,8 +39,8 @@ std::string Reasons(const v1::EnrollmentResult& r) {
 class EnrollmentServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    svc_ = std::make_unique<testing::ServiceProcess>(ENROLLMENT_BINARY, "enrollment",
-                                                     "clock.start = 2022-05-10");
+    svc_ = std::make_unique<testing::ServiceProcess>(
+        ENROLLMENT_BINARY, "enrollment", "clock.start = 2022-05-10\nmetrics.listen = 127.0.0.1:0");
     ASSERT_NO_FATAL_FAILURE(svc_->Start());
     Connect();
     for (const char* id : {"P01", "P02"}) {
@@ -145,6 +146,39 @@ TEST_F(EnrollmentServiceTest, MonthlyBatchGetsTheExpectedOutcomeForEachRecord) {
   ASSERT_TRUE(stub_->GetMonthlyStatement(Call(testing::kP01).get(), sreq, &statement).ok());
   EXPECT_EQ(statement.approved_count(), 2);
   EXPECT_EQ(statement.fee_fen(), 14400);
+}
+
+TEST_F(EnrollmentServiceTest, ServesPrometheusMetrics) {
+  Submit(testing::kP01, {Record("m1", "沈某", IdNumber("19900909", 61), "13800138061"),
+                         Record("m2", "韩某", IdNumber("19900909", 62), "12")});
+  // The metrics address is in the service's log.
+  const std::string log = svc_->Log();
+  const std::string marker = "\"msg\":\"metrics listening\",\"address\":\"";
+  size_t at = log.find(marker);
+  ASSERT_NE(at, std::string::npos) << log;
+  std::string address = log.substr(at + marker.size(), log.find('"', at + marker.size()) -
+                                                           at - marker.size());
+  auto client = http::Client::ForUrl("http://" + address);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto resp = client->Get("/metrics");
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  const std::string& text = resp->body;
+  EXPECT_NE(text.find("mutualaid_decisions_total{service=\"enrollment\",type=\"enrollment_accepted\","
+                      "outcome=\"ACCEPTED\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mutualaid_decision_reasons_total{service=\"enrollment\",type=\"enrollment_"
+                      "rejected\",reason=\"INVALID_PHONE\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("mutualaid_grpc_requests_total{method=\"SubmitEnrollments\",code=\"OK\"}"),
+            std::string::npos);
+  EXPECT_NE(text.find("mutualaid_grpc_latency_seconds_bucket{method=\"SubmitEnrollments\""),
+            std::string::npos);
+  EXPECT_NE(text.find("mutualaid_consumer_lag{service=\"enrollment\""), std::string::npos);
+  EXPECT_NE(text.find("mutualaid_store_bytes{service=\"enrollment\",part=\"sst\"}"),
+            std::string::npos);
+  EXPECT_NE(text.find("mutualaid_transaction_aborts_total{service=\"enrollment\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(EnrollmentServiceTest, FirstPlatformWinsAndRetriesReturnTheOriginal) {

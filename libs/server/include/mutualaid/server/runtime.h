@@ -12,6 +12,7 @@
 //   clock                  = system | simulated
 //   clock.start            = 2022-03-01          # simulated clock's first day
 //   replica                = 0          # this process's replica number
+//   metrics.listen         = 127.0.0.1:9101   # Prometheus GET /metrics (unset: off)
 //
 // Every key can be overridden by MUTUALAID_<KEY> in the environment.
 #ifndef MUTUALAID_SERVER_RUNTIME_H_
@@ -29,6 +30,9 @@
 #include "mutualaid/core/log.h"
 #include "mutualaid/core/worker_key.h"
 #include "mutualaid/kafka/config.h"
+#include "mutualaid/kafka/record.h"
+#include "mutualaid/metrics/metrics.h"
+#include "mutualaid/processor/processor.h"
 #include "mutualaid/server/auth.h"
 #include "mutualaid/server/server.h"
 #include "mutualaid/store/state_store.h"
@@ -64,6 +68,15 @@ class Runtime {
   absl::StatusOr<std::unique_ptr<store::StateStore>> OpenStore(
       const std::vector<std::string>& column_families) const;
 
+  // Metrics: the gRPC server's (grpc() carries the registry), the processor's
+  // and the store's (Observe), decisions by outcome and reason
+  // (CountDecisions, from the processor's on_committed).
+  metrics::Registry& metrics() { return *metrics_; }
+  void Observe(const processor::Processor& processor, const store::StateStore& store);
+  void CountDecisions(const std::vector<kafka::Record>& events);
+  // Serves GET /metrics on metrics.listen, if set.
+  absl::Status StartMetrics();
+
   // Blocks until SIGTERM/SIGINT or until `failed` is set; then returns.
   // Call after the server and processor threads are running.
   static void WaitForShutdown(const std::atomic<bool>& failed);
@@ -84,6 +97,10 @@ class Runtime {
   int replica_ = 0;
   std::string topic_prefix_;
   ServerOptions grpc_;
+  std::unique_ptr<metrics::Registry> metrics_ = std::make_unique<metrics::Registry>();
+  metrics::Family<metrics::CounterValue>* decisions_ = nullptr;
+  metrics::Family<metrics::CounterValue>* reasons_ = nullptr;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
 }  // namespace mutualaid::server

@@ -14,6 +14,9 @@
 
 namespace mutualaid {
 class Config;
+namespace metrics {
+class Registry;
+}
 }
 
 namespace mutualaid::server {
@@ -29,6 +32,9 @@ struct ServerOptions {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   int max_message_bytes = 16 << 20;
+  // When set, every RPC is counted by method and status code, and timed
+  // (mutualaid_grpc_requests_total, mutualaid_grpc_latency_seconds).
+  metrics::Registry* metrics = nullptr;
 
   // Reads `<prefix>.listen`, `<prefix>.tls_cert`, `<prefix>.tls_key`,
   // `<prefix>.tls_client_ca` (e.g. prefix "grpc").

@@ -169,6 +169,15 @@ class StateStore {
   // families exist.
   absl::StatusOr<std::string> Digest(const DigestOptions& options = {}) const;
 
+  // What the store takes: SST files plus memtables, summed over the column
+  // families (RocksDB's estimates), and the block cache in use. For metrics.
+  struct Usage {
+    uint64_t sst_bytes = 0;
+    uint64_t memtable_bytes = 0;
+    uint64_t block_cache_bytes = 0;
+  };
+  Usage ApproximateUsage() const;
+
  private:
   struct Rep;
   explicit StateStore(std::unique_ptr<Rep> rep);
