@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
@@ -140,6 +141,9 @@ TEST(WriteTest, RoundTrip) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *v);
 }
+
+static_assert(!std::is_constructible_v<Value, double>, "a double must not become a boolean");
+static_assert(std::is_constructible_v<Value, int64_t>);
 
 TEST(ValueTest, BuildAndEdit) {
   Value v;

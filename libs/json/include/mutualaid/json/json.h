@@ -48,6 +48,10 @@ class Value {
   Value(std::string s);
   Value(std::string_view s);
   Value(const char* s);
+  // Not silently a boolean: say Value::Double(d) if a double is really meant.
+  Value(double) = delete;
+  Value(float) = delete;
+  Value(long double) = delete;
 
   // A double, written in its shortest round-trip form; NaN and infinities
   // become null (JSON has no spelling for them). Keep doubles away from money.
