@@ -426,6 +426,11 @@ TEST_F(PayoutServiceTest, PaysEachApprovedClaimOnceThroughBankFaults) {
                              << approved.size() << "; payout log:\n"
                              << svc_->Log();
   EXPECT_TRUE(restarted) << "the bank was meant to crash once";
+  // The faults were met: some payouts needed more than one attempt.
+  int retried = 0;
+  for (const v1::Payout& p : List()) retried += p.attempts() > 1 ? 1 : 0;
+  std::printf("%d of %zu payouts needed more than one attempt\n", retried, approved.size());
+  EXPECT_GT(retried, 0);
   EXPECT_EQ(List().size(), approved.size());  // denied claims: no payout
   ExpectPaidOnce(bank.Credits(), approved);
   // The death benefits went to the platform, as the payout records say.
@@ -461,14 +466,21 @@ TEST_F(PayoutServiceTest, SurvivesSigkillAtRandomInstants) {
     // Some claims arrive, the service works for a random while, then dies.
     const size_t upto = std::min(claims.size(), next + claims.size() / kKills + 1);
     for (; next < upto; ++next) ASSERT_NO_FATAL_FAILURE(Decide(claims[next], v1::CLAIM_STATUS_APPROVED));
-    const int ms = std::uniform_int_distribution<int>(50, 1500)(rng);
+    // Kill while it works: once it has recorded some of the new payouts,
+    // after a random further while (sends, timeouts and commits in flight).
+    const size_t recorded_before = List().size();
+    WaitFor([&] { return List().size() > recorded_before; }, absl::Seconds(30));
+    const int ms = std::uniform_int_distribution<int>(0, 400)(rng);
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    const size_t confirmed = List(v1::PAYOUT_STATUS_CONFIRMED).size();
+    const size_t recorded = List().size();
     {
       absl::MutexLock l(&pump_mu_);
       svc_->Kill();
     }
     ++kills;
-    std::printf("SIGKILL %d after %d ms\n", kills, ms);
+    std::printf("SIGKILL %d, %d ms after new payouts appeared: %zu recorded, %zu confirmed\n", kills,
+                ms, recorded, confirmed);
     absl::MutexLock l(&pump_mu_);
     ASSERT_NO_FATAL_FAILURE(Restart());
   }
