@@ -11,6 +11,7 @@
 #include "mutualaid/kafka/error.h"
 #include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/kafka/transactional_producer.h"
+#include "mutualaid/processor/chain.h"
 
 namespace mutualaid::processor {
 namespace {
@@ -165,6 +166,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
   }
 
   absl::Status ApplyOne(State& state, const kafka::Message& m) {
+    FollowChain(state, m);
     absl::Status s = logic_->Apply(state, m);
     if (s.code() == absl::StatusCode::kInvalidArgument) {
       Count(&ProcessorStats::skipped, 1);
@@ -311,6 +313,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
       if (r.topic.empty()) r.topic = o_.events_topic;
       if (r.topic != o_.events_topic) continue;
       r.partition = partition;  // co-partitioned with what caused it
+      if (absl::Status s = LinkRecord(state, r); !s.ok()) return s;
       kafka::Message as_event{r.topic, r.partition, -1, r.key, r.value, r.headers, {}};
       if (absl::Status s = logic_->Apply(state, as_event); !s.ok()) {
         return absl::InternalError(

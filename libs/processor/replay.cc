@@ -2,6 +2,7 @@
 
 #include "mutualaid/kafka/admin.h"
 #include "mutualaid/kafka/partition_reader.h"
+#include "mutualaid/processor/chain.h"
 #include "mutualaid/processor/state.h"
 
 namespace mutualaid::processor {
@@ -39,6 +40,7 @@ absl::StatusOr<ReplayResult> Replay(const ReplayOptions& options, Logic& logic,
         if (!m->has_value()) break;
         const kafka::Message& event = **m;
         if (options.stop_at && options.stop_at(event)) break;
+        FollowChain(state, event);
         absl::Status s = logic.Apply(state, event);
         if (s.code() == absl::StatusCode::kInvalidArgument) {
           ++result.skipped;

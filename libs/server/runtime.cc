@@ -10,6 +10,7 @@
 #include "mutualaid/kafka/admin.h"
 #include "mutualaid/events/outcome.h"
 #include "mutualaid/kafka/topics.h"
+#include "mutualaid/processor/chain.h"
 
 namespace mutualaid::server {
 namespace {
@@ -132,6 +133,7 @@ absl::StatusOr<std::unique_ptr<store::StateStore>> Runtime::OpenStore(
   if (!cache_mb.ok()) return cache_mb.status();
   store::StateStore::Options o;
   o.column_families = column_families;
+  o.column_families.push_back(processor::kChainColumnFamily);  // the processor's audit chain
   o.block_cache_bytes = static_cast<size_t>(*cache_mb) << 20;
   return store::StateStore::Open(*path, o);
 }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "counter_logic.h"
+#include "mutualaid/processor/chain.h"
 #include "kafka_test_util.h"
 #include "mutualaid/kafka/admin.h"
 #include "mutualaid/kafka/partition_reader.h"
@@ -43,7 +44,7 @@ TEST(BrokerRestartTest, ProcessingResumesAfterTheBrokerRestarts) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() / base;
   testing::CounterLogic logic;
   store::StateStore::Options so;
-  so.column_families = logic.ColumnFamilies();
+  so.column_families = ColumnFamiliesFor(logic);
   auto store = store::StateStore::Open((dir / "live").string(), so);
   ASSERT_TRUE(store.ok()) << store.status();
   ProcessorOptions po;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "counter_logic.h"
+#include "mutualaid/processor/chain.h"
 #include "mutualaid/store/state_store.h"
 
 namespace {
@@ -25,7 +26,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   processor::testing::CounterLogic logic;
   store::StateStore::Options so;
-  so.column_families = logic.ColumnFamilies();
+  so.column_families = processor::ColumnFamiliesFor(logic);
   auto store = store::StateStore::Open(argv[7], so);
   if (!store.ok()) {
     std::fprintf(stderr, "store: %s\n", store.status().ToString().c_str());

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "counter_logic.h"
+#include "mutualaid/processor/chain.h"
 #include "kafka_test_util.h"
 #include "mutualaid/kafka/admin.h"
 #include "mutualaid/kafka/consumer.h"
@@ -152,8 +153,24 @@ class ProcessorKafkaTest : public ::testing::Test {
     return out;
   }
 
+  // Every partition of the events topic is one unbroken audit chain.
+  void ExpectUnbrokenChain() {
+    for (int p = 0; p < kPartitions; ++p) {
+      auto reader = kafka::PartitionReader::Open(client_, events_, p, 0);
+      ASSERT_TRUE(reader.ok()) << reader.status();
+      ChainVerifier verifier;
+      while (true) {
+        auto m = (*reader)->Next();
+        ASSERT_TRUE(m.ok()) << m.status();
+        if (!m->has_value()) break;
+        EXPECT_EQ(verifier.Check(**m), "") << "partition " << p << " offset " << (*m)->offset;
+      }
+    }
+  }
+
   // Exactly one decision per request id in [0, n), numbered 1.. per worker.
   void ExpectExactlyOnce(int n) {
+    ExpectUnbrokenChain();
     std::map<std::string, int> per_id;
     std::map<std::string, std::set<int>> numbers;
     for (const auto& m : ReadAll(events_, kPartitions)) {
@@ -172,7 +189,7 @@ class ProcessorKafkaTest : public ::testing::Test {
   std::string ReplayDigest() {
     CounterLogicHolder holder;
     store::StateStore::Options so;
-    so.column_families = holder.logic.ColumnFamilies();
+    so.column_families = ColumnFamiliesFor(holder.logic);
     auto fresh = store::StateStore::Open((dir_ / "replay").string(), so);
     EXPECT_TRUE(fresh.ok()) << fresh.status();
     if (!fresh.ok()) return "";
@@ -187,7 +204,7 @@ class ProcessorKafkaTest : public ::testing::Test {
   std::string StoreDigest(const std::string& path) {
     CounterLogicHolder holder;
     store::StateStore::Options so;
-    so.column_families = holder.logic.ColumnFamilies();
+    so.column_families = ColumnFamiliesFor(holder.logic);
     auto s = store::StateStore::Open(path, so);
     EXPECT_TRUE(s.ok()) << s.status();
     if (!s.ok()) return "";
@@ -271,6 +288,36 @@ TEST_F(ProcessorKafkaTest, SurvivorTakesOverPartitionsWithTheirState) {
   EXPECT_EQ(StoreDigest(store_b), ReplayDigest());
 }
 
+TEST(ChainTest, VerifierNamesChangedMissingAndMovedEvents) {
+  std::vector<kafka::Message> log;
+  std::string prev;
+  for (int i = 0; i < 5; ++i) {
+    kafka::Message m{"t", 0, i, "k", absl::StrCat("v", i), {}, {}};
+    std::string h = ChainHash(prev, m.key, m.value);
+    m.headers = {{kChainPrevHeader, prev}, {kChainHeader, h}};
+    prev = h;
+    log.push_back(m);
+  }
+  auto problems = [](const std::vector<kafka::Message>& events) {
+    ChainVerifier v;
+    std::vector<int64_t> bad;
+    for (const auto& m : events) {
+      if (!v.Check(m).empty()) bad.push_back(m.offset);
+    }
+    return bad;
+  };
+  EXPECT_TRUE(problems(log).empty());
+  auto changed = log;
+  changed[2].value = "tampered";
+  EXPECT_EQ(problems(changed), std::vector<int64_t>({2}));
+  auto missing = log;
+  missing.erase(missing.begin() + 1);
+  EXPECT_EQ(problems(missing), std::vector<int64_t>({2}));
+  auto moved = log;
+  std::swap(moved[1], moved[3]);
+  EXPECT_FALSE(problems(moved).empty());
+}
+
 TEST_F(ProcessorKafkaTest, PartitionOfIsWhereTheProducerPutsAKey) {
   for (int i = 0; i < 50; ++i) {
     std::string key = absl::StrCat("worker-key-", i * 7919);
@@ -318,7 +365,7 @@ TEST_F(ProcessorKafkaTest, DecidesCoPartitionedTopicsAndTicks) {
   for (const auto& r : producer_->AppendBatch(records)) ASSERT_TRUE(r.ok()) << r.status();
   TickingLogic logic;
   store::StateStore::Options so;
-  so.column_families = logic.ColumnFamilies();
+  so.column_families = ColumnFamiliesFor(logic);
   auto store = store::StateStore::Open((dir_ / "tick").string(), so);
   ASSERT_TRUE(store.ok()) << store.status();
   SimulatedClock clock;

@@ -22,6 +22,7 @@
 #include "mutualaid/kafka/consumer.h"
 #include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/kafka/producer.h"
+#include "mutualaid/processor/chain.h"
 #include "mutualaid/processor/processor.h"
 #include "mutualaid/processor/replay.h"
 
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
   ProduceAll(*client, requests, n);
   EchoLogic logic;
   store::StateStore::Options so;
-  so.column_families = logic.ColumnFamilies();
+  so.column_families = processor::ColumnFamiliesFor(logic);
   auto live = store::StateStore::Open((dir / "live").string(), so);
   if (!live.ok()) Die(live.status(), "store");
   processor::ProcessorOptions po;
