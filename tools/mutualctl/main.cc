@@ -6,6 +6,7 @@
 #include "admin.h"
 #include "enroll.h"
 #include "generate.h"
+#include "payout.h"
 #include "simulate.h"
 #include "subcommand.h"
 
@@ -26,6 +27,8 @@ constexpr Subcommand kSubcommands[] = {
      "read or move the services' simulated clock (--server A,B,…)"},
     {"generate", &RunGenerateCommand, "generate workers --count N",
      "write a platform's enrollment CSV of made-up workers (demos, load)"},
+    {"payout", &RunPayoutCommand, "payout get|list|reissue|…",
+     "payouts: show, list, re-issue, reconcile with the bank, at-risk, import a result file"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
