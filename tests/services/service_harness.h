@@ -86,9 +86,33 @@ class ServiceProcess {
         << "clock = simulated\n"
         << extra << "\n";
   }
+  // Another service on `other`'s topics (same kafka.topic_prefix), tokens,
+  // worker-key secret and directory, with its own config, store and log: how
+  // a test runs several services that talk through the topics. `other` must
+  // outlive this one (it owns the directory).
+  ServiceProcess(std::string binary, std::string name, const ServiceProcess& other,
+                 std::string extra = "")
+      : binary_(std::move(binary)),
+        name_(std::move(name)),
+        prefix_(other.prefix_),
+        dir_(other.dir_),
+        config_(name_ + ".conf"),
+        owns_dir_(false) {
+    const char* bootstrap = std::getenv("MUTUALAID_KAFKA_BOOTSTRAP");
+    std::ofstream(dir_ / config_)
+        << "kafka.bootstrap = " << (bootstrap ? bootstrap : "") << "\n"
+        << "kafka.partitions = 3\n"
+        << "kafka.topic_prefix = " << prefix_ << "\n"
+        << "grpc.listen = 127.0.0.1:0\n"
+        << "auth.tokens_file = tokens.conf\n"
+        << "store.path = store-" << name_ << "\n"
+        << "worker_key.secret_file = secret.key\n"
+        << "clock = simulated\n"
+        << extra << "\n";
+  }
   ~ServiceProcess() {
     Kill();
-    std::filesystem::remove_all(dir_);
+    if (owns_dir_) std::filesystem::remove_all(dir_);
   }
 
   const std::filesystem::path& dir() const { return dir_; }
@@ -107,7 +131,7 @@ class ServiceProcess {
       std::string log = (dir_ / (name_ + ".log")).string();
       FILE* err = std::freopen(log.c_str(), "a", stderr);
       (void)err;
-      execl(binary_.c_str(), binary_.c_str(), "--config", "service.conf",
+      execl(binary_.c_str(), binary_.c_str(), "--config", config_.c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -150,6 +174,8 @@ class ServiceProcess {
   std::string name_;
   std::string prefix_;
   std::filesystem::path dir_;
+  std::string config_ = "service.conf";
+  bool owns_dir_ = true;
   pid_t pid_ = -1;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "admin.h"
+#include "claim.h"
 #include "enroll.h"
 #include "generate.h"
 #include "payout.h"
@@ -27,6 +28,8 @@ constexpr Subcommand kSubcommands[] = {
      "read or move the services' simulated clock (--server A,B,…)"},
     {"generate", &RunGenerateCommand, "generate workers --count N",
      "write a platform's enrollment CSV of made-up workers (demos, load)"},
+    {"claim", &RunClaimCommand, "claim [opts] | get ID",
+     "file a claim with the claims service and show the decision; --help for options"},
     {"payout", &RunPayoutCommand, "payout get|list|reissue|…",
      "payouts: show, list, re-issue, reconcile with the bank, at-risk, import a result file"},
     {"help", &RunHelp, "help", "list the subcommands"},
