@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -96,6 +97,33 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Load(const std::string& servic
   rt->kafka_.bootstrap = *bootstrap;
   rt->kafka_.client_id = rt->instance();
   rt->kafka_.logger = rt->log_.get();
+  // librdkafka properties for the cluster's security (TLS, SASL):
+  //   kafka.property.security.protocol = SASL_SSL
+  //   kafka.property.sasl.mechanism = SCRAM-SHA-512
+  //   kafka.property.sasl.username = mutualaid
+  //   kafka.sasl.password_file = /etc/mutualaid/kafka/password
+  //   kafka.property.ssl.ca.location = /etc/mutualaid/kafka/ca.crt
+  constexpr absl::string_view kProperty = "kafka.property.";
+  for (const std::string& key : c.FileKeys()) {
+    if (key.rfind(std::string(kProperty), 0) != 0) continue;
+    absl::StatusOr<std::string> value = c.GetString(key);
+    if (!value.ok()) return value.status();
+    rt->kafka_.properties.emplace_back(key.substr(kProperty.size()), *value);
+  }
+  if (c.Has("kafka.sasl.password_file")) {
+    absl::StatusOr<std::string> file = c.GetPath("kafka.sasl.password_file");
+    if (!file.ok()) return file.status();
+    // The password on the file's first line (so it is never in a config file).
+    std::ifstream in(*file);
+    if (!in) return absl::NotFoundError(absl::StrCat("kafka.sasl.password_file: cannot read ", *file));
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka.sasl.password_file: ", *file, " is empty"));
+    }
+    rt->kafka_.properties.emplace_back("sasl.password", line);
+  }
 
   absl::StatusOr<ServerOptions> grpc = ServerOptions::FromConfig(c, "grpc");
   if (!grpc.ok()) return grpc.status();
@@ -110,7 +138,11 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Load(const std::string& servic
   return rt;
 }
 
-std::string Runtime::instance() const { return absl::StrCat(service_, "-", replica_); }
+// The topic prefix keeps deployments sharing a cluster apart: their
+// transactional ids (and so their fencing) too.
+std::string Runtime::instance() const {
+  return absl::StrCat(topic_prefix_, service_, "-", replica_);
+}
 
 absl::Status Runtime::EnsureTopics() const {
   absl::StatusOr<bool> create = config_.GetBool("kafka.create_topics", true);
