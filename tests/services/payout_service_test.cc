@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -325,6 +326,22 @@ class PayoutServiceTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return done();
+  }
+
+  // Runs `mutualctl payout ARGS` against the service as `token`; exit code and output.
+  std::pair<int, std::string> Ctl(const std::string& args, const char* token = testing::kFinance) {
+    const std::filesystem::path token_file = svc_->dir() / "ctl.token";
+    std::ofstream(token_file) << token << "\n";
+    const std::string cmd = absl::StrCat(MUTUALCTL_BINARY, " payout ", args, " --server ",
+                                         svc_->address(), " --token-file ", token_file.string(), " 2>&1");
+    std::string out;
+    FILE* f = ::popen(cmd.c_str(), "r");
+    if (f == nullptr) return {-1, ""};
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    const int status = ::pclose(f);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
   }
 
   // Claims of every kind: `n` worker-card claims, two deaths, denied ones.
@@ -664,6 +681,14 @@ TEST_F(PayoutServiceTest, ReconciliationFindsPlantedDifferences) {
                                                      "AMOUNT_DIFFERS " + claims[1].id}))
       << diff.DebugString();
 
+  // The same through mutualctl: exit code 3 when there are differences.
+  auto [code, out] = Ctl(absl::StrCat("reconcile --day ", absl::FormatCivilTime(kToday)));
+  EXPECT_EQ(code, 3) << out;
+  EXPECT_NE(out.find("MISSING_IN_PAYOUTS"), std::string::npos) << out;
+  auto [list_code, listed] = Ctl("list --status confirmed");
+  EXPECT_EQ(list_code, 0) << listed;
+  for (const Claim& cl : claims) EXPECT_NE(listed.find(cl.id), std::string::npos) << listed;
+
   // The hall does not reconcile.
   v1::GetReconciliationReportRequest req;
   *req.mutable_day() = events::ToProto(kToday);
@@ -707,6 +732,10 @@ TEST_F(PayoutServiceTest, AtRiskByDueDateWithSimulatedClock) {
   auto later = at_risk(0);
   EXPECT_EQ(later.first, (Ids{claims[0].id, claims[1].id}));
   EXPECT_EQ(later.second, Ids{claims[2].id});
+  auto [code, out] = Ctl("at-risk", testing::kHall);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("not paid within 90 days): 2"), std::string::npos) << out;
+  EXPECT_NE(out.find("due soon: 1"), std::string::npos) << out;
 }
 
 }  // namespace
