@@ -298,13 +298,20 @@ class NotificationServiceTest : public ::testing::Test {
   }
 
   // What the fake gateway holds, in acceptance order (empty while it is down).
+  // Asked again through injected faults (--fault-queries hits this GET too).
   std::vector<json::Value> GatewayMessages() {
-    http::Client c("127.0.0.1", gateway_port_, {.connect_timeout = absl::Seconds(1),
-                                               .timeout = absl::Seconds(5)});
-    absl::StatusOr<http::Response> r = c.Get("/v1/messages");
-    if (!r.ok() || r->status != 200) return {};
-    absl::StatusOr<json::Value> v = json::Parse(r->body);
-    return v.ok() ? v->items() : std::vector<json::Value>{};
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      http::Client c("127.0.0.1", gateway_port_, {.connect_timeout = absl::Seconds(1),
+                                                 .timeout = absl::Seconds(5)});
+      absl::StatusOr<http::Response> r = c.Get("/v1/messages");
+      if (r.ok() && r->status == 200) {
+        absl::StatusOr<json::Value> v = json::Parse(r->body);
+        if (v.ok()) return v->items();
+      }
+      if (!r.ok() && r.status().code() == absl::StatusCode::kUnavailable) return {};  // down
+    }
+    ADD_FAILURE() << "the gateway's list never answered";
+    return {};
   }
   std::map<std::string, json::Value> GatewayById() {
     std::map<std::string, json::Value> out;
@@ -712,7 +719,8 @@ TEST_F(NotificationServiceTest, ExactlyOneMessagePerEventThroughGatewayFaultsCra
   crashing.insert(crashing.end(), {"--crash-after", absl::StrCat(crash_after)});
   ASSERT_NO_FATAL_FAILURE(StartGateway(crashing));
   produce_batch(12);
-  std::optional<int> exited = gateway_->WaitExit();
+  std::optional<int> exited;
+  for (int i = 0; i < 9 && !exited.has_value(); ++i) exited = gateway_->WaitExit();  // <= 90 s
   std::printf("gateway crashed after %d requests (exit %d)\n", crash_after, exited.value_or(-999));
   EXPECT_TRUE(exited.has_value());
   svc_->Kill();
