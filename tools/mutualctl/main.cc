@@ -9,6 +9,7 @@
 #include "generate.h"
 #include "payout.h"
 #include "simulate.h"
+#include "sms.h"
 #include "subcommand.h"
 
 namespace mutualaid::mutualctl {
@@ -32,6 +33,8 @@ constexpr Subcommand kSubcommands[] = {
      "file a claim with the claims service and show the decision; --help for options"},
     {"payout", &RunPayoutCommand, "payout get|list|reissue|…",
      "payouts: show, list, re-issue, reconcile with the bank, at-risk, import a result file"},
+    {"sms", &RunSmsCommand, "sms list|resend",
+     "a worker's SMS (--id-number, masked) or resend a failed one (MESSAGE_ID)"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
