@@ -153,7 +153,8 @@ int Main(int argc, char** argv) {
   po.input_barrier = [](const kafka::Message& request) -> absl::StatusOr<bool> {
     return payout::PayoutLogic::NeedsInputs(request);
   };
-  po.on_committed = [&answers](const std::vector<kafka::Record>& events) {
+  po.on_committed = [&answers, &r](const std::vector<kafka::Record>& events) {
+    r.CountDecisions(events);
     for (const kafka::Record& e : events) {
       v1::Envelope env;
       if (env.ParseFromString(e.value)) answers.Deliver(env);
@@ -161,6 +162,19 @@ int Main(int argc, char** argv) {
   };
   auto proc = processor::Processor::Create(po, &logic, store->get());
   if (!proc.ok()) return Fail("processor", proc.status());
+
+  r.Observe(**proc, **store);
+  // §六 the 90-day promise, read when scraped.
+  const int warn = static_cast<int>(*warning_days);
+  r.metrics().GaugeCallback(
+      "mutualaid_payouts_at_risk", "Unpaid payouts past their 90-day due date or within the warning days",
+      {"kind"}, [&r, &store, warn]() -> std::vector<metrics::Sample> {
+        absl::StatusOr<payout::AtRiskCounts> c = payout::CountAtRisk(**store, r.clock().Today(), warn);
+        if (!c.ok()) return {};
+        return {{{"overdue"}, static_cast<double>(c->overdue)},
+                {{"due_soon"}, static_cast<double>(c->due_soon)}};
+      });
+  if (absl::Status s = r.StartMetrics(); !s.ok()) return Fail("metrics", s);
 
   payout::ApiOptions ao;
   ao.producer = r.instance();
