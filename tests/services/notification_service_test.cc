@@ -32,6 +32,7 @@
 #include "mutualaid/kafka/producer.h"
 #include "mutualaid/kafka/topics.h"
 #include "mutualaid/v1/admin.grpc.pb.h"
+#include "mutualaid/v1/enrollment.grpc.pb.h"
 #include "mutualaid/v1/notification.grpc.pb.h"
 #include "service_harness.h"
 #include "services/notification/sms_templates.h"
@@ -177,8 +178,10 @@ class NotificationServiceTest : public ::testing::Test {
     unsetenv("MUTUALAID_CLOCK");
   }
 
-  // The service's config: these defaults, then `overrides`.
-  void MakeService(std::map<std::string, std::string> overrides = {}) {
+  // The service's config: these defaults, then `overrides`. With `beside`,
+  // on that service's topics (the real enrollment service, say).
+  void MakeService(std::map<std::string, std::string> overrides = {},
+                   const testing::ServiceProcess* beside = nullptr) {
     std::map<std::string, std::string> conf = {
         {"sms.gateway_url", absl::StrCat("http://127.0.0.1:", gateway_port_)},
         {"sms.gateway_timeout", "1s"},
@@ -192,7 +195,10 @@ class NotificationServiceTest : public ::testing::Test {
     for (auto& [k, v] : overrides) conf[k] = v;
     std::string extra;
     for (const auto& [k, v] : conf) absl::StrAppend(&extra, k, " = ", v, "\n");
-    svc_ = std::make_unique<testing::ServiceProcess>(NOTIFICATION_BINARY, "notification", extra);
+    svc_ = beside == nullptr
+               ? std::make_unique<testing::ServiceProcess>(NOTIFICATION_BINARY, "notification", extra)
+               : std::make_unique<testing::ServiceProcess>(NOTIFICATION_BINARY, "notification",
+                                                           *beside, extra);
   }
   void StartService() {
     ASSERT_NO_FATAL_FAILURE(svc_->Start());
@@ -351,11 +357,12 @@ class NotificationServiceTest : public ::testing::Test {
     else EXPECT_TRUE(s.ok()) << s.error_message();
     return {resp.messages().begin(), resp.messages().end()};
   }
-  void SetClock(absl::Time t) {
+  void SetClock(absl::Time t, v1::AdminService::Stub* admin = nullptr) {
     v1::SetClockRequest req;
     *req.mutable_now() = events::ToProto(t);
     v1::ClockState resp;
-    grpc::Status s = admin_->SetClock(Call(testing::kOperations).get(), req, &resp);
+    grpc::Status s = (admin != nullptr ? admin : admin_.get())
+                         ->SetClock(Call(testing::kOperations).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -558,6 +565,74 @@ TEST_F(NotificationServiceTest, QuietHoursHoldAnApprovalAt23UntilEight) {
       EXPECT_GE(events::FromProto(e.sms_sent().sent_at()), eight);
     }
   }
+}
+
+TEST_F(NotificationServiceTest, WithTheRealEnrollmentServiceAnApprovalAt23IsSentAt8) {
+  testing::ServiceProcess enrollment(ENROLLMENT_BINARY, "enrollment", "clock.start = 2022-06-01");
+  ASSERT_NO_FATAL_FAILURE(enrollment.Start());
+  MakeService({}, &enrollment);
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  ASSERT_NO_FATAL_FAILURE(StartService());
+  auto enroll = v1::EnrollmentService::NewStub(enrollment.channel());
+  auto enroll_admin = v1::AdminService::NewStub(enrollment.channel());
+  {
+    v1::RegisterPlatformRequest req;
+    req.mutable_platform()->set_platform_id("P01");
+    req.mutable_platform()->set_name("某外卖平台");
+    req.mutable_platform()->set_payout_account("6222000000000001");
+    req.mutable_platform()->set_contact_phone("13900000001");
+    v1::RegisterPlatformResponse resp;
+    grpc::Status s = enroll_admin->RegisterPlatform(Call(testing::kOperations).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message() << enrollment.Log();
+  }
+  Worker auto_ok = NewWorker(41, "黄小明", "13800000041");
+  Worker review = NewWorker(42, "林晓", "13800000042");
+  v1::SubmitEnrollmentsRequest submit;
+  for (const auto& [w, industry] : {std::pair{&auto_ok, "FOOD_DELIVERY"}, std::pair{&review, "OTHER"}}) {
+    v1::EnrollmentRecord* r = submit.add_records();
+    r->set_platform_record_id(w->name);
+    r->set_name(w->name);
+    r->set_id_number(w->id_number);
+    r->set_phone(w->phone);
+    r->set_industry(industry);
+  }
+  v1::SubmitEnrollmentsResponse submitted;
+  grpc::Status s = enroll->SubmitEnrollments(Call(testing::kP01).get(), submit, &submitted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(submitted.results_size(), 2);
+  EXPECT_EQ(submitted.results(1).status(), v1::ENROLLMENT_STATUS_PENDING_REVIEW);
+
+  // The automatic approval is told at once (09:00).
+  ASSERT_TRUE(WaitFor([&] { return GatewayMessages().size() == 1; }, absl::Seconds(60)));
+  EXPECT_EQ(testing::Str(GatewayMessages()[0], "phone"), auto_ok.phone);
+  EXPECT_NE(testing::Str(GatewayMessages()[0], "text").find("黄*您好"), std::string::npos);
+
+  // The reviewer approves at 23:00: held until 08:00 the next morning.
+  const absl::Time late = ShanghaiTime(absl::CivilDay(2022, 6, 1), 23);
+  ASSERT_NO_FATAL_FAILURE(SetClock(late, enroll_admin.get()));
+  ASSERT_NO_FATAL_FAILURE(SetClock(late));
+  v1::DecideReviewRequest approve;
+  approve.set_enrollment_id(submitted.results(1).enrollment_id());
+  approve.set_approve(true);
+  v1::DecideReviewResponse decided;
+  s = enroll->DecideReview(Call(testing::kReviewer).get(), approve, &decided);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(WaitFor([&] { return List(review).size() == 1; }, absl::Seconds(30)));
+  EXPECT_EQ(List(review)[0].status(), v1::SMS_STATUS_QUEUED);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(GatewayMessages().size(), 1u) << "sent in the quiet hours";
+  const absl::Time eight = ShanghaiTime(absl::CivilDay(2022, 6, 2), 8);
+  ASSERT_NO_FATAL_FAILURE(SetClock(eight - absl::Minutes(1)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(GatewayMessages().size(), 1u) << "sent before 08:00";
+  ASSERT_NO_FATAL_FAILURE(SetClock(eight));
+  ASSERT_TRUE(WaitFor([&] { return GatewayMessages().size() == 2; }, absl::Seconds(30)));
+  const json::Value m = GatewayMessages()[1];
+  EXPECT_EQ(testing::Str(m, "phone"), review.phone);
+  ExpectTemplateRules(testing::Str(m, "text"), review.name,
+                      notification::Segments(testing::Str(m, "text")));
+  ASSERT_TRUE(WaitFor([&] { return List(review)[0].status() == v1::SMS_STATUS_DELIVERED; },
+                      absl::Seconds(30)));
 }
 
 TEST_F(NotificationServiceTest, DailyCapPerNumberHoldsTheRestUntilTomorrow) {
