@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -30,6 +31,7 @@
 #include "mutualaid/v1/admin.grpc.pb.h"
 #include "mutualaid/v1/payout.grpc.pb.h"
 #include "service_harness.h"
+#include "services/payout/payout_logic.h"
 
 namespace mutualaid {
 namespace {
@@ -699,7 +701,9 @@ TEST_F(PayoutServiceTest, ReconciliationFindsPlantedDifferences) {
 
 TEST_F(PayoutServiceTest, AtRiskByDueDateWithSimulatedClock) {
   // No bank answers (nothing listens on the port): payouts stay unpaid.
-  ASSERT_NO_FATAL_FAILURE(StartPayout(absl::StrCat("http://127.0.0.1:", FreePort())));
+  const int metrics_port = FreePort();
+  ASSERT_NO_FATAL_FAILURE(StartPayout(absl::StrCat("http://127.0.0.1:", FreePort()),
+                                      absl::StrCat("metrics.listen = 127.0.0.1:", metrics_port, "\n")));
   std::vector<Claim> claims = MakeClaims(3, 500);
   claims[0].due_by = kToday - 1;   // overdue already
   claims[1].due_by = kToday + 5;   // due within 10 days
@@ -732,10 +736,209 @@ TEST_F(PayoutServiceTest, AtRiskByDueDateWithSimulatedClock) {
   auto later = at_risk(0);
   EXPECT_EQ(later.first, (Ids{claims[0].id, claims[1].id}));
   EXPECT_EQ(later.second, Ids{claims[2].id});
+  // The counts the metrics endpoint serves.
+  http::Client metrics("127.0.0.1", metrics_port);
+  auto scraped = metrics.Get("/metrics");
+  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  EXPECT_NE(scraped->body.find("mutualaid_payouts_at_risk{kind=\"overdue\"} 2"), std::string::npos)
+      << scraped->body;
+  EXPECT_NE(scraped->body.find("mutualaid_payouts_at_risk{kind=\"due_soon\"} 1"), std::string::npos);
   auto [code, out] = Ctl("at-risk", testing::kHall);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("not paid within 90 days): 2"), std::string::npos) << out;
   EXPECT_NE(out.find("due soon: 1"), std::string::npos) << out;
+}
+
+
+// --- The outbox's decisions, with a scripted bank and no broker -------------
+//
+// The processor's loop is played by hand: Decide/Tick, then Apply of what they
+// appended, into a RocksDB store in a temporary directory.
+
+class ScriptedBank final : public payout::BankGateway {
+ public:
+  std::string mode() const override { return "http"; }
+  std::vector<absl::StatusOr<payout::TransferAnswer>> Send(const std::vector<payout::Transfer>& transfers,
+                                                           const std::string&) override {
+    std::vector<absl::StatusOr<payout::TransferAnswer>> out;
+    for (const payout::Transfer& t : transfers) {
+      calls.push_back("send " + t.idempotency_key);
+      out.push_back(Next(sends));
+    }
+    return out;
+  }
+  absl::StatusOr<payout::TransferAnswer> Query(const std::string& key) override {
+    calls.push_back("query " + key);
+    return Next(queries);
+  }
+  absl::StatusOr<std::vector<payout::LedgerEntry>> Ledger(std::optional<absl::CivilDay>) override {
+    return absl::UnimplementedError("scripted");
+  }
+  static payout::TransferAnswer Answer(payout::TransferAnswer::Status s, std::string reason = "") {
+    payout::TransferAnswer a;
+    a.status = s;
+    a.transfer_id = "FB1";
+    a.reason = std::move(reason);
+    return a;
+  }
+  std::deque<absl::StatusOr<payout::TransferAnswer>> sends, queries;
+  std::vector<std::string> calls;
+
+ private:
+  static absl::StatusOr<payout::TransferAnswer> Next(std::deque<absl::StatusOr<payout::TransferAnswer>>& q) {
+    if (q.empty()) return Answer(payout::TransferAnswer::Status::kConfirmed);
+    auto a = q.front();
+    q.pop_front();
+    return a;
+  }
+};
+
+class PayoutLogicTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir();
+    payout::PayoutOptions o;
+    o.gateway = &bank_;
+    o.retry_base = absl::Seconds(30);
+    o.retry_max = absl::Minutes(10);
+    logic_ = std::make_unique<payout::PayoutLogic>(o);
+    store::StateStore::Options so;
+    so.column_families = logic_->ColumnFamilies();
+    auto s = store::StateStore::Open((dir_ / "store").string(), so);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = *std::move(s);
+  }
+
+  // Applies `events` as the processor would after their commit.
+  void ApplyAll(const std::vector<kafka::Record>& events) {
+    processor::State state(*store_);
+    for (const kafka::Record& r : events) {
+      kafka::Message m{"mutualaid.payout.events", 0, -1, r.key, r.value, r.headers, {}};
+      ASSERT_TRUE(logic_->Apply(state, m).ok());
+    }
+    store::Batch b = store_->NewBatch();
+    state.MoveTo(b);
+    ASSERT_TRUE(store_->Commit(b).ok());
+  }
+  std::vector<std::string> Decide(const v1::Envelope& claim_event) {
+    kafka::Message m{"mutualaid.claims.events", 0, 0, claim_event.worker_key(),
+                     claim_event.SerializeAsString(), {}, {}};
+    processor::State state(*store_);
+    std::vector<kafka::Record> out;
+    EXPECT_TRUE(logic_->Decide(state, m, &out).ok());
+    ApplyAll(out);
+    return Types(out);
+  }
+  std::vector<std::string> Tick(absl::Duration since_start) {
+    processor::State state(*store_);
+    std::vector<kafka::Record> out;
+    EXPECT_TRUE(logic_->Tick(state, 0, ShanghaiTime(kToday, 9) + since_start, &out).ok());
+    ApplyAll(out);
+    return Types(out);
+  }
+  static std::vector<std::string> Types(const std::vector<kafka::Record>& records) {
+    std::vector<std::string> out;
+    for (const kafka::Record& r : records) {
+      v1::Envelope e;
+      e.ParseFromString(r.value);
+      out.push_back(events::BodyType(e));
+    }
+    return out;
+  }
+  v1::Envelope Approved(const std::string& claim_id, v1::ClaimStatus status = v1::CLAIM_STATUS_APPROVED) {
+    events::EnvelopeHeader h{"claim-request/" + claim_id + "/decided", "wk-1", kToday,
+                             ShanghaiTime(kToday, 9), "", "claim/" + claim_id, "claims-test"};
+    v1::Envelope env = events::NewEnvelope(h);
+    v1::ClaimDecision* c = env.mutable_claim_decided()->mutable_claim();
+    c->set_claim_id(claim_id);
+    c->set_status(status);
+    c->set_benefit(v1::BENEFIT_HOSPITAL_ALLOWANCE);
+    c->set_amount_fen(status == v1::CLAIM_STATUS_APPROVED ? 12345 : 0);
+    *c->mutable_due_by() = events::ToProto(kToday + 80);
+    v1::PayeeCard* card = env.mutable_claim_decided()->mutable_filed()->mutable_application()->mutable_payee_card();
+    card->set_card_number(Card(1));
+    card->set_holder_name("张三");
+    return env;
+  }
+  v1::Payout Payout(const std::string& claim_id) {
+    auto raw = store_->Get(payout::kPayouts, payout::PayoutIdFor(claim_id));
+    v1::PayoutState ps;
+    if (raw.ok() && raw->has_value()) ps.ParseFromString(**raw);
+    return ps.payout();
+  }
+  using Strings = std::vector<std::string>;
+
+  std::filesystem::path dir_;
+  ScriptedBank bank_;
+  std::unique_ptr<payout::PayoutLogic> logic_;
+  std::unique_ptr<store::StateStore> store_;
+};
+
+TEST_F(PayoutLogicTest, OnePayoutPerApprovedClaimOthersIgnored) {
+  EXPECT_EQ(Decide(Approved("C1")), Strings{"payout_requested"});
+  EXPECT_EQ(Decide(Approved("C1")), Strings{});  // the same approval again
+  EXPECT_EQ(Decide(Approved("C2", v1::CLAIM_STATUS_DENIED)), Strings{});
+  EXPECT_EQ(Decide(Approved("C3", v1::CLAIM_STATUS_INVESTIGATING)), Strings{});
+  kafka::Message garbage{"mutualaid.claims.events", 0, 0, "wk-1", "not an envelope", {}, {}};
+  processor::State state(*store_);
+  std::vector<kafka::Record> out;
+  EXPECT_TRUE(logic_->Decide(state, garbage, &out).ok());  // not ours to dead-letter
+  EXPECT_TRUE(out.empty());
+  const v1::Payout p = Payout("C1");
+  EXPECT_EQ(p.status(), v1::PAYOUT_STATUS_REQUESTED);
+  EXPECT_EQ(p.amount_fen(), 12345);
+  EXPECT_EQ(p.bank_key(), "C1");
+  EXPECT_EQ(p.payee_account(), Card(1));
+}
+
+TEST_F(PayoutLogicTest, TimeoutIsUnknownNextAttemptAsksFirstAndSendsOnlyIfBankHasNoRecord) {
+  Decide(Approved("C1"));
+  bank_.sends = {absl::DeadlineExceededError("timeout")};
+  EXPECT_EQ(Tick(absl::ZeroDuration()), Strings{"payout_sent"});
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_SENT);
+  EXPECT_EQ(Tick(absl::Seconds(10)), Strings{});  // backoff: not before 30 s
+  bank_.queries = {ScriptedBank::Answer(payout::TransferAnswer::Status::kNotFound)};
+  EXPECT_EQ(Tick(absl::Seconds(31)), (Strings{"payout_sent", "payout_confirmed"}));
+  EXPECT_EQ(bank_.calls, (Strings{"send C1", "query C1", "send C1"}));
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_CONFIRMED);
+  EXPECT_EQ(Tick(absl::Hours(1)), Strings{});  // paid: nothing more
+  EXPECT_EQ(bank_.calls.size(), 3u);
+}
+
+TEST_F(PayoutLogicTest, TimeoutThenTheBankHasItConfirmedWithoutResending) {
+  Decide(Approved("C1"));
+  bank_.sends = {absl::UnknownError("connection reset after the request")};
+  Tick(absl::ZeroDuration());
+  bank_.queries = {ScriptedBank::Answer(payout::TransferAnswer::Status::kConfirmed)};
+  EXPECT_EQ(Tick(absl::Minutes(1)), Strings{"payout_confirmed"});
+  EXPECT_EQ(bank_.calls, (Strings{"send C1", "query C1"}));
+}
+
+TEST_F(PayoutLogicTest, RetriableFailuresBackOffExponentially) {
+  Decide(Approved("C1"));
+  for (int i = 0; i < 4; ++i) bank_.sends.push_back(absl::UnavailableError("connection refused"));
+  // Attempts at 0 s, then 30 s, 60 s, 120 s after each failure.
+  EXPECT_EQ(Tick(absl::ZeroDuration()), Strings{"payout_failed"});
+  EXPECT_EQ(Tick(absl::Seconds(29)), Strings{});
+  EXPECT_EQ(Tick(absl::Seconds(30)), Strings{"payout_failed"});
+  EXPECT_EQ(Tick(absl::Seconds(89)), Strings{});
+  EXPECT_EQ(Tick(absl::Seconds(90)), Strings{"payout_failed"});
+  EXPECT_EQ(Tick(absl::Seconds(209)), Strings{});
+  EXPECT_EQ(Tick(absl::Seconds(210)), Strings{"payout_failed"});
+  EXPECT_EQ(Payout("C1").attempts(), 4);
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_REQUESTED);  // still to be paid
+  EXPECT_EQ(Tick(absl::Seconds(450)), (Strings{"payout_sent", "payout_confirmed"}));
+  EXPECT_EQ(bank_.calls.size(), 5u);  // never asked: nothing ever reached the bank
+}
+
+TEST_F(PayoutLogicTest, RefusalIsFinalForTheIssue) {
+  Decide(Approved("C1"));
+  bank_.sends = {ScriptedBank::Answer(payout::TransferAnswer::Status::kFailed, "ACCOUNT_CLOSED")};
+  EXPECT_EQ(Tick(absl::ZeroDuration()), (Strings{"payout_sent", "payout_failed"}));
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_FAILED);
+  EXPECT_NE(Payout("C1").failure_reason().find("ACCOUNT_CLOSED"), std::string::npos);
+  EXPECT_EQ(Tick(absl::Hours(5)), Strings{});
+  EXPECT_EQ(bank_.calls.size(), 1u);
 }
 
 }  // namespace
