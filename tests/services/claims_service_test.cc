@@ -4,6 +4,8 @@
 // filing deadlines, investigations, idempotent retries, roles, a claim racing
 // its own enrollment (the input barrier), a SIGKILL mid-run, and the same
 // decisions as `mutualctl simulate` on the scenario files.
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -768,6 +770,78 @@ TEST_F(ClaimsServiceTest, KilledMidRunLosesNothingAndDecidesNothingTwice) {
   for (const auto& [claim, n] : decided) EXPECT_EQ(n, 1) << claim;
 }
 
+
+// `mutualctl claim`: a clerk files from the command line and reads the decision.
+std::string Text(const json::Value& step, const char* field);
+
+struct Ran {
+  int exit_code = -1;
+  std::string out;
+};
+Ran RunMutualctl(const std::string& args) {
+  Ran r;
+  FILE* p = popen(absl::StrCat(MUTUALCTL_BINARY, " ", args, " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST_F(ClaimsServiceTest, MutualctlClaimFilesAndReads) {
+  ASSERT_NO_FATAL_FAILURE(StartServices());
+  const std::string a = IdNumber("19910707", 71);
+  ASSERT_EQ(Enroll(Worker("r-a", a, "13600136071"), "2022-03-15").status(), v1::ENROLLMENT_STATUS_ACCEPTED);
+  SetDay("2022-05-20");
+  const std::string token_file = (claims_->dir() / "hall.token").string();
+  std::ofstream(token_file) << testing::kHall << "\n";
+  const std::string conn = absl::StrCat(" --server ", claims_->address(), " --token-file ", token_file);
+  const std::string card = Card("622202020011223");
+
+  Ran filed = RunMutualctl(absl::StrCat(
+      "claim --claim-id M1 --id-number ", a, " --benefit HOSPITAL_ALLOWANCE --site 浦东新区",
+      " --cause ILLNESS --hospital DESIGNATED_HOSPITAL --admission 2022-05-01 --discharge 2022-05-11",
+      " --card ", card, conn));
+  EXPECT_EQ(filed.exit_code, 0) << filed.out;
+  EXPECT_NE(filed.out.find("APPROVED"), std::string::npos) << filed.out;
+  EXPECT_NE(filed.out.find("3000.00 yuan (300000 fen)"), std::string::npos) << filed.out;
+  EXPECT_NE(filed.out.find("2022-08-18"), std::string::npos) << filed.out;  // due by
+  EXPECT_NE(filed.out.find("§五(一)"), std::string::npos) << filed.out;
+
+  // --json: the response as JSON, the decision's fields by their proto names.
+  Ran denied = RunMutualctl(absl::StrCat(
+      "claim --claim-id M2 --id-number ", a, " --benefit hospital_allowance --site 浦东新区",
+      " --cause ACCIDENT --hospital DESIGNATED_HOSPITAL --admission 2022-05-12 --discharge 2022-05-13",
+      " --card ", card, " --json", conn));
+  EXPECT_EQ(denied.exit_code, 1) << denied.out;
+  auto parsed = json::Parse(denied.out);
+  ASSERT_TRUE(parsed.ok()) << denied.out;
+  const json::Value* claim = parsed->Find("claim");
+  ASSERT_NE(claim, nullptr);
+  EXPECT_EQ(Text(*claim, "claim_id"), "M2");
+  EXPECT_EQ(Text(*claim, "status"), "CLAIM_STATUS_DENIED");
+  EXPECT_NE(denied.out.find("REASON_CODE_NOT_ILLNESS"), std::string::npos) << denied.out;
+
+  Ran got = RunMutualctl(absl::StrCat("claim get M1", conn));
+  EXPECT_EQ(got.exit_code, 0) << got.out;
+  EXPECT_NE(got.out.find("M1"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("days paid    10"), std::string::npos) << got.out;
+  Ran again = RunMutualctl(absl::StrCat(
+      "claim --claim-id M1 --id-number ", a, " --benefit HOSPITAL_ALLOWANCE --site 浦东新区",
+      " --cause ILLNESS --hospital DESIGNATED_HOSPITAL --admission 2022-05-01 --discharge 2022-05-11",
+      " --card ", card, conn));
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_NE(again.out.find("original decision"), std::string::npos) << again.out;
+
+  // Usage errors and refusals exit 2.
+  EXPECT_EQ(RunMutualctl(absl::StrCat("claim --claim-id M3 --benefit NOPE", conn)).exit_code, 2);
+  EXPECT_EQ(RunMutualctl(absl::StrCat("claim --claim-id M3 --id-number ", a,
+                                      " --benefit COVID19 --site 火星 --hospital DESIGNATED_HOSPITAL",
+                                      " --diagnosed-on 2022-05-01 --card ", card, conn)).exit_code, 2);
+  EXPECT_EQ(RunMutualctl(absl::StrCat("claim get NO-SUCH", conn)).exit_code, 2);
+}
 
 // ---------------------------------------------------------------------------
 // The services and `mutualctl simulate` decide a scenario alike: each step
