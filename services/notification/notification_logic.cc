@@ -39,8 +39,10 @@ std::string GatewayIdFor(const std::string& message_id, int32_t resend) {
   return id;
 }
 
-std::string OutboxKey(int32_t partition, const std::string& message_id) {
-  return absl::StrCat(store::KeyBuilder().Int64(partition).Prefix(), message_id);
+// In queue order within the partition, so the oldest message goes first
+// when the rate or a cap holds some back.
+std::string OutboxKey(int32_t partition, int64_t seq, const std::string& message_id) {
+  return absl::StrCat(store::KeyBuilder().Int64(partition).Int64(seq).Prefix(), message_id);
 }
 
 std::string ByWorkerKey(const std::string& worker_key, int64_t seq, const std::string& message_id) {
@@ -437,7 +439,7 @@ absl::Status NotificationLogic::Apply(processor::State& state, const kafka::Mess
   };
   auto save = [&](const v1::SmsRecord& r) {
     state.Put(kMessages, r.message().message_id(), r.SerializeAsString());
-    const std::string key = OutboxKey(r.partition(), r.message().message_id());
+    const std::string key = OutboxKey(r.partition(), r.seq(), r.message().message_id());
     const v1::SmsStatus s = r.message().status();
     if (s == v1::SMS_STATUS_QUEUED || s == v1::SMS_STATUS_SENT) {
       state.Put(kOutbox, key, "");
@@ -561,7 +563,7 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
   std::vector<std::string> ids;
   const std::string prefix = store::KeyBuilder().Int64(partition).Prefix();
   absl::Status scanned = state.ScanPrefix(kOutbox, prefix, [&](absl::string_view key, absl::string_view) {
-    ids.emplace_back(key.substr(prefix.size()));
+    ids.emplace_back(key.substr(prefix.size() + 9));  // after the 8-byte seq and its '/'
     return true;
   });
   if (!scanned.ok()) return scanned;

@@ -18,7 +18,7 @@
 //
 // State (column families), all derived from events:
 //   messages   message_id                       -> SmsRecord
-//   outbox     partition/message_id             -> "" (queued or sent, not final)
+//   outbox     partition/seq/message_id         -> "" (queued or sent, not final; queue order)
 //   by_worker  worker_key/seq/message_id        -> "" (ListMessages)
 //   contacts   worker_key                       -> SmsWorkerContact (enrollment events)
 //   platforms  platform_id                      -> Platform (its contact phone)

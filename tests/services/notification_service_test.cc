@@ -278,8 +278,9 @@ class NotificationServiceTest : public ::testing::Test {
     return id;
   }
   std::string Deny(const Worker& w, const std::string& id, v1::Benefit benefit,
-                   std::vector<v1::ReasonCode> reasons) {
-    v1::Envelope env = Event(id, w.key);
+                   std::vector<v1::ReasonCode> reasons,
+                   absl::Time at = ShanghaiTime(absl::CivilDay(2022, 6, 1), 10)) {
+    v1::Envelope env = Event(id, w.key, at);
     v1::ClaimDecision* c = env.mutable_claim_decided()->mutable_claim();
     c->set_claim_id(absl::StrCat("C-", id));
     c->set_status(v1::CLAIM_STATUS_DENIED);
@@ -641,13 +642,21 @@ TEST_F(NotificationServiceTest, DailyCapPerNumberHoldsTheRestUntilTomorrow) {
   ASSERT_NO_FATAL_FAILURE(StartService());
   Worker w = NewWorker(21, "刘洋", "13800000021");
   Accept(w, "acc-21");
+  // Queued in the order 3, 2, 1, 0 (their ids sort the other way).
   for (int i = 0; i < 4; ++i) {
-    Deny(w, absl::StrCat("deny-21-", i), v1::BENEFIT_ACCIDENT_CONSOLATION,
-         {v1::REASON_CODE_CRITERIA_NOT_MET});
+    Deny(w, absl::StrCat("deny-21-", 3 - i), v1::BENEFIT_ACCIDENT_CONSOLATION,
+         {v1::REASON_CODE_CRITERIA_NOT_MET},
+         ShanghaiTime(absl::CivilDay(2022, 6, 1), 10, 1 + i));
   }
   ASSERT_TRUE(WaitFor([&] { return GatewayMessages().size() >= 3; }, absl::Seconds(60)));
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_EQ(GatewayMessages().size(), 3u) << "past the cap of 3 a day";
+  // The oldest go first.
+  std::set<std::string> first_day;
+  for (const json::Value& m : GatewayMessages()) first_day.insert(testing::Str(m, "message_id"));
+  EXPECT_EQ(first_day, (std::set<std::string>{Id("acc-21", "COVER_STARTED"),
+                                              Id("deny-21-3", "CLAIM_DENIED"),
+                                              Id("deny-21-2", "CLAIM_DENIED")}));
   ASSERT_NO_FATAL_FAILURE(SetClock(ShanghaiTime(absl::CivilDay(2022, 6, 2), 9)));
   ASSERT_TRUE(WaitFor([&] { return GatewayMessages().size() == 5; }, absl::Seconds(60)));
   std::map<absl::CivilDay, int> per_day;
