@@ -771,6 +771,86 @@ TEST_F(ClaimsServiceTest, KilledMidRunLosesNothingAndDecidesNothingTwice) {
 }
 
 
+// Payout's confirmation (mutualaid.payout.events) marks an approved claim paid
+// once; the due-claims list drops it. A rebuilt store equals the live one.
+TEST_F(ClaimsServiceTest, PayoutConfirmedMarksPaidAndReplayRebuildsTheState) {
+  ASSERT_NO_FATAL_FAILURE(StartServices());
+  const std::string a = IdNumber("19870606", 61);
+  ASSERT_EQ(Enroll(Worker("r-a", a, "13600136061"), "2022-03-15").status(), v1::ENROLLMENT_STATUS_ACCEPTED);
+  ASSERT_EQ(Status(MustFile(Hospital("PAY1", a, "2022-05-01", "2022-05-11"), "2022-05-20")), "APPROVED");
+  ASSERT_EQ(Status(MustFile(Disability("PAY2", a, "A1", "2022-05-01", "2022-05-15", 9), "2022-05-20")),
+            "INVESTIGATING");
+
+  auto keyer = WorkerKeyer::Create(kSecret);
+  ASSERT_TRUE(keyer.ok());
+  auto client = kafka::ClientConfigFromEnv("claims-test");
+  ASSERT_TRUE(client.ok());
+  auto producer = kafka::Producer::Create({.client = *client});
+  ASSERT_TRUE(producer.ok());
+  auto confirm = [&](const std::string& claim_id, const std::string& event_id) {
+    const absl::Time at = ShanghaiTime(Day("2022-06-01"), 10);
+    events::EnvelopeHeader h{event_id, keyer->KeyFor(a), Day("2022-06-01"), at, "", "payout-test", "payout-0"};
+    v1::Envelope env = events::NewEnvelope(h);
+    v1::PayoutConfirmed* x = env.mutable_payout_confirmed();
+    x->mutable_payout()->set_payout_id(absl::StrCat("PO-", claim_id));
+    x->mutable_payout()->set_claim_id(claim_id);
+    x->mutable_payout()->set_amount_fen(300000);
+    x->set_bank_reference("BANK-1");
+    *x->mutable_confirmed_on() = D("2022-06-01");
+    ASSERT_TRUE((*producer)->Append(events::ToRecord(enrollment_->prefix() + std::string(kafka::kPayoutEvents), env)).ok());
+  };
+  confirm("PAY1", "payout/1");
+  confirm("PAY1", "payout/2");  // a duplicate confirmation
+  confirm("PAY2", "payout/3");  // not approved yet: changes nothing
+  v1::GetClaimResponse got;
+  for (int i = 0; i < 100; ++i) {
+    got = Get("PAY1");
+    if (got.claim().status() == v1::CLAIM_STATUS_PAID) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(got.claim().status(), v1::CLAIM_STATUS_PAID);
+  EXPECT_EQ(got.paid().payout_id(), "PO-PAY1");
+  EXPECT_EQ(events::FormatDate(got.paid().paid_on()), "2022-06-01");
+  EXPECT_EQ(Status(Get("PAY2").claim()), "INVESTIGATING");
+  SetDay("2022-08-10");
+  v1::ListDueClaimsRequest dreq;
+  dreq.set_within_days(30);
+  v1::ListDueClaimsResponse due;
+  ASSERT_TRUE(claims_stub_->ListDueClaims(Call(testing::kFinance).get(), dreq, &due).ok());
+  ASSERT_EQ(due.claims_size(), 1);
+  EXPECT_EQ(due.claims(0).claim_id(), "PAY2");
+  // One ClaimPaid in the log for two confirmations.
+  int paid_events = 0;
+  for (int32_t p = 0; p < 3; ++p) {
+    auto reader = kafka::PartitionReader::Open(*client, enrollment_->prefix() + std::string(kafka::kClaimsEvents), p, 0);
+    ASSERT_TRUE(reader.ok());
+    while (true) {
+      auto m = (*reader)->Next();
+      ASSERT_TRUE(m.ok());
+      if (!m->has_value()) break;
+      v1::Envelope env;
+      if (env.ParseFromString((*m)->value) && env.has_claim_paid()) ++paid_events;
+    }
+  }
+  EXPECT_EQ(paid_events, 1);
+
+  // Delete the store and restart: the state rebuilt from the topics is the same.
+  v1::GetStateDigestResponse live;
+  ASSERT_TRUE(claims_admin_->GetStateDigest(Call(testing::kOperations).get(), {}, &live).ok());
+  ASSERT_EQ(claims_->Stop(), 0);
+  std::filesystem::remove_all(claims_->dir() / "store-claims");
+  ASSERT_NO_FATAL_FAILURE(claims_->Start());
+  ConnectClaims();
+  v1::GetStateDigestResponse rebuilt;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(claims_admin_->GetStateDigest(Call(testing::kOperations).get(), {}, &rebuilt).ok());
+    if (rebuilt.digest() == live.digest()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(rebuilt.digest(), live.digest());
+  EXPECT_EQ(Get("PAY1").claim().status(), v1::CLAIM_STATUS_PAID);
+}
+
 // `mutualctl claim`: a clerk files from the command line and reads the decision.
 std::string Text(const json::Value& step, const char* field);
 
