@@ -153,7 +153,8 @@ int Main(int argc, char** argv) {
   po.input_barrier = [&logic, raw_store](const kafka::Message& m) -> absl::StatusOr<bool> {
     return logic.NeedsContacts(*raw_store, m);
   };
-  po.on_committed = [&answers](const std::vector<kafka::Record>& events) {
+  po.on_committed = [&answers, &r](const std::vector<kafka::Record>& events) {
+    r.CountDecisions(events);
     for (const kafka::Record& e : events) {
       v1::Envelope env;
       if (env.ParseFromString(e.value)) answers.Deliver(env);
@@ -161,6 +162,8 @@ int Main(int argc, char** argv) {
   };
   auto proc = processor::Processor::Create(po, &logic, store->get());
   if (!proc.ok()) return Fail("processor", proc.status());
+  r.Observe(**proc, **store);
+  if (absl::Status s = r.StartMetrics(); !s.ok()) return Fail("metrics", s);
 
   notification::ApiOptions ao;
   ao.producer = r.instance();
