@@ -7,6 +7,7 @@
 #include "claim.h"
 #include "enroll.h"
 #include "generate.h"
+#include "ops/ops.h"
 #include "payout.h"
 #include "simulate.h"
 #include "sms.h"
@@ -33,8 +34,16 @@ constexpr Subcommand kSubcommands[] = {
      "file a claim with the claims service and show the decision; --help for options"},
     {"payout", &RunPayoutCommand, "payout get|list|reissue|…",
      "payouts: show, list, re-issue, reconcile with the bank, at-risk, import a result file"},
+    {"replay", &RunReplayCommand, "replay --service S",
+     "rebuild a service's state from the log; compare its digest with the live one"},
     {"sms", &RunSmsCommand, "sms list|resend",
      "a worker's SMS (--id-number, masked) or resend a failed one (MESSAGE_ID)"},
+    {"audit", &RunAuditCommand, "audit verify|what-if",
+     "check the events' audit chain and re-run recorded decisions; what-if under other plan data"},
+    {"report", &RunReportCommand, "report --plan-year Y",
+     "the plan year from the events: enrollments, fees, claims, amounts, 90 days (table|csv|html)"},
+    {"history", &RunHistoryCommand, "history --worker ID",
+     "one worker's timeline across the topics, personal data masked"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
