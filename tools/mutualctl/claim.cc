@@ -26,6 +26,8 @@ constexpr char kUsage[] =
     "                       --site SITE [--claimant WORKER|PLATFORM] [--platform ID]\n"
     "                       [facts] [card] [--json] [conn]\n"
     "       mutualctl claim get CLAIM_ID [--json] [conn]\n"
+    "       mutualctl claim investigate CLAIM_ID --approve|--deny --reason TEXT [conn]\n"
+    "                                     (an investigator's verdict, 调查核实)\n"
     "facts: --cause ILLNESS|ACCIDENT  --hospital DESIGNATED_HOSPITAL|COMMUNITY_HEALTH_CENTER|\n"
     "       OTHER_HOSPITAL  --admission D  --discharge D  --category CATEGORY\n"
     "       --diagnosed-on D  --hospitalized yes|no  --out-of-pocket-fen N  --died-on D\n"
@@ -262,7 +264,51 @@ void PrintClaim(const v1::ClaimDecision& c, std::ostream& out) {
   row("rule set", c.decision().rule_set_version());
 }
 
+// mutualctl claim investigate CLAIM_ID --approve|--deny --reason TEXT
+int RunInvestigate(int argc, char** argv) {
+  if (argc < 1 || std::string(argv[0]).rfind("--", 0) == 0) {
+    return Usage("claim investigate CLAIM_ID --approve|--deny --reason TEXT");
+  }
+  v1::DecideInvestigationRequest req;
+  req.set_claim_id(argv[0]);
+  std::string server = Env("MUTUALAID_SERVER");
+  std::string token_file = Env("MUTUALAID_TOKEN_FILE");
+  int verdicts = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--approve" || flag == "--deny") {
+      req.set_approve(flag == "--approve");
+      ++verdicts;
+    } else if ((flag == "--reason" || flag == "--server" || flag == "--token-file") && i + 1 < argc) {
+      std::string value = argv[++i];
+      if (flag == "--reason") req.set_reason(value);
+      if (flag == "--server") server = value;
+      if (flag == "--token-file") token_file = value;
+    } else {
+      return Usage(absl::StrCat("unexpected argument \"", flag, "\""));
+    }
+  }
+  if (verdicts != 1) return Usage("one of --approve or --deny");
+  if (server.empty() || token_file.empty()) return Usage("--server and --token-file are required");
+  std::string token, error;
+  if (!ReadToken(token_file, &token, &error)) return Usage(error);
+  auto stub = v1::ClaimsService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::DecideInvestigationResponse resp;
+  grpc::Status s = stub->DecideInvestigation(&ctx, req, &resp);
+  if (!s.ok()) {
+    std::cerr << "mutualctl claim: " << s.error_message() << " ("
+              << static_cast<int>(s.error_code()) << ")\n";
+    return kClaimFailed;
+  }
+  PrintClaim(resp.claim(), std::cout);
+  return resp.claim().status() == v1::CLAIM_STATUS_DENIED ? kClaimDenied : kClaimApproved;
+}
+
 int RunClaimCommand(int argc, char** argv) {
+  if (argc > 0 && std::string(argv[0]) == "investigate") return RunInvestigate(argc - 1, argv + 1);
   bool get = false;
   if (argc > 0 && std::string(argv[0]) == "get") {
     get = true;
