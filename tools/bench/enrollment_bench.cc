@@ -489,8 +489,9 @@ int main(int argc, char** argv) {
   Plan plan;
   plan.per = n / 3;
   plan.overlap = plan.per / 50;  // 2 % of each platform's workers also come from the next one
-  const int64_t total = plan.per * 3;
-  std::printf("enrollment_bench: N %lld (3 platforms x %lld), %d partitions, load %.2f, %ld cores\n",
+  const int64_t total = n;  // platform p sends plan.per + (p < n % 3)
+  auto count_of = [&](int p) { return plan.per + (p < n % 3 ? 1 : 0); };
+  std::printf("enrollment_bench: N %lld (3 platforms x ~%lld), %d partitions, load %.2f, %ld cores\n",
               static_cast<long long>(total), static_cast<long long>(plan.per), partitions,
               LoadAverage(), sysconf(_SC_NPROCESSORS_ONLN));
   std::fflush(stdout);
@@ -587,7 +588,7 @@ int main(int argc, char** argv) {
     args.SetInt("bench.platform", p);  // a distinct connection per platform
     args.SetMaxReceiveMessageSize(-1);
     auto ch = grpc::CreateCustomChannel(svc.address, grpc::InsecureChannelCredentials(), args);
-    streams.emplace_back([&, p, ch] { results[p] = RunStream(ch, p, plan, plan.per); });
+    streams.emplace_back([&, p, ch] { results[p] = RunStream(ch, p, plan, count_of(p)); });
   }
   for (auto& t : streams) t.join();
   double svc_cpu1 = ProcessCpu(svc.pid), broker_cpu1 = ProcessCpu(broker_pid);
