@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "mutualaid/core/clock.h"
 #include "mutualaid/core/log.h"
+#include "mutualaid/kafka/admin.h"
 #include "mutualaid/kafka/consumer.h"
 #include "mutualaid/kafka/error.h"
 #include "mutualaid/kafka/partition_reader.h"
@@ -186,9 +187,25 @@ class Processor::Impl : public kafka::RebalanceHandler {
     auto now = std::chrono::steady_clock::now();
     if (!force && now - last_refresh_ < kInputRefresh) return absl::OkStatus();
     last_refresh_ = now;
+    // Opening a reader costs a client and a connection: first ask (one
+    // round trip on a long-lived admin client) whether the partition grew
+    // since it was last read to its end.
+    if (admin_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<kafka::Admin>> admin = kafka::Admin::Create(o_.client);
+      if (!admin.ok()) return admin.status();
+      admin_ = std::move(*admin);
+    }
     for (int32_t p : assigned_) {
       for (const std::string& topic : o_.input_event_topics) {
+        absl::StatusOr<kafka::Watermarks> wm = admin_->QueryWatermarks(topic, p);
+        if (wm.ok()) {
+          auto seen = input_end_.find({topic, p});
+          if (seen != input_end_.end() && wm->high <= seen->second) continue;
+        }
         if (absl::Status s = CatchUp(topic, p); !s.ok()) return s;
+        // Everything below this end is applied now (a transaction marker
+        // may sit at the end: it holds nothing to apply).
+        if (wm.ok()) input_end_[{topic, p}] = wm->high;
       }
     }
     return absl::OkStatus();
@@ -402,6 +419,9 @@ class Processor::Impl : public kafka::RebalanceHandler {
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   std::set<int32_t> assigned_;
   std::chrono::steady_clock::time_point last_refresh_{};
+  std::unique_ptr<kafka::Admin> admin_;
+  // Per input partition: the end (last stable offset) it was read to.
+  std::map<std::pair<std::string, int32_t>, int64_t> input_end_;
   std::chrono::steady_clock::time_point last_tick_{};
   mutable absl::Mutex mu_;
   ProcessorStats stats_;
