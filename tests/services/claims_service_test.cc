@@ -748,7 +748,11 @@ TEST_F(ClaimsServiceTest, KilledMidRunLosesNothingAndDecidesNothingTwice) {
       if (claims_stub_->FileClaim(Call(testing::kHall, absl::Seconds(5)).get(), req, &resp).ok()) ++answered;
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Kill once some claims are through: mid-run, whatever the machine's speed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (answered.load() < 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling the condition
+  }
   claims_->Kill();
   filer.join();
   EXPECT_LT(answered.load(), kClaims);
