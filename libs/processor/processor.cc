@@ -13,6 +13,7 @@
 #include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/kafka/transactional_producer.h"
 #include "mutualaid/processor/chain.h"
+#include "mutualaid/processor/replay.h"
 
 namespace mutualaid::processor {
 namespace {
@@ -138,7 +139,7 @@ class Processor::Impl : public kafka::RebalanceHandler {
     if (!applied.ok()) return applied.status();
     int64_t start = applied->value_or(0);
     absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader =
-        kafka::PartitionReader::Open(o_.client, topic, partition, start, o_.kafka_timeout);
+        OpenReader(o_.client, topic, partition, start, o_.kafka_timeout);
     if (!reader.ok()) return reader.status();
     State state(*store_);
     int64_t pending = 0;

@@ -1,6 +1,10 @@
 #include "mutualaid/processor/replay.h"
 
+#include <chrono>
+#include <thread>
+
 #include "mutualaid/kafka/admin.h"
+#include "mutualaid/kafka/error.h"
 #include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/processor/chain.h"
 #include "mutualaid/processor/state.h"
@@ -12,6 +16,23 @@ constexpr int kApplyBatch = 5000;
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> OpenReader(const kafka::ClientConfig& client,
+                                                                   const std::string& topic,
+                                                                   int32_t partition,
+                                                                   int64_t start_offset,
+                                                                   absl::Duration timeout) {
+  // Operational backoff, measured on the steady clock (not business time).
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  while (true) {
+    absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader =
+        kafka::PartitionReader::Open(client, topic, partition, start_offset, timeout);
+    const bool transient = !reader.ok() && (kafka::IsRetriable(reader.status()) ||
+                                            reader.status().code() == absl::StatusCode::kUnavailable);
+    if (!transient || std::chrono::steady_clock::now() >= deadline) return reader;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 absl::StatusOr<ReplayResult> Replay(const ReplayOptions& options, Logic& logic,
                                     store::StateStore& store) {
   absl::StatusOr<std::unique_ptr<kafka::Admin>> admin = kafka::Admin::Create(options.client);
@@ -22,7 +43,7 @@ absl::StatusOr<ReplayResult> Replay(const ReplayOptions& options, Logic& logic,
     if (!desc.ok()) return desc.status();
     for (int32_t p = 0; p < desc->partitions; ++p) {
       absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader =
-          kafka::PartitionReader::Open(options.client, topic, p, 0);
+          OpenReader(options.client, topic, p, 0, absl::Seconds(30));
       if (!reader.ok()) return reader.status();
       State state(store);
       int64_t pending = 0, next = 0;

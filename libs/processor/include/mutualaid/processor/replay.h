@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "mutualaid/kafka/config.h"
+#include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/kafka/record.h"
 #include "mutualaid/processor/processor.h"
 #include "mutualaid/store/state_store.h"
@@ -37,6 +38,14 @@ struct ReplayResult {
   int64_t skipped = 0;  // refused by Apply as malformed
   std::string digest;   // of the rebuilt state (offsets excluded)
 };
+
+// PartitionReader::Open, retried while the partition has no leader yet (a
+// topic just created) or the broker is briefly away, up to `timeout`.
+absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> OpenReader(const kafka::ClientConfig& client,
+                                                                   const std::string& topic,
+                                                                   int32_t partition,
+                                                                   int64_t start_offset,
+                                                                   absl::Duration timeout);
 
 // Applies every event of `options.topics` with `logic` into `store`, which
 // should be fresh (opened with logic.ColumnFamilies()).
