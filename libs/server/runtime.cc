@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -237,6 +238,33 @@ absl::Status Runtime::StartMetrics() {
   if (absl::Status s = metrics_server_->Start(); !s.ok()) return s;
   log_->Info("metrics listening", {{"address", metrics_server_->address()}});
   return absl::OkStatus();
+}
+
+absl::Status Runtime::Serve(processor::Processor& processor,
+                            std::initializer_list<grpc::Service*> services) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> failed{false};
+  absl::Status processor_status;
+  std::thread processor_thread([&] {
+    processor_status = processor.Run(stop);
+    if (!processor_status.ok()) failed.store(true);
+  });
+  ServiceHost host(grpc_);
+  for (grpc::Service* service : services) host.Add(service);
+  if (absl::Status s = host.Start(); !s.ok()) {
+    stop.store(true);
+    processor_thread.join();
+    return s;
+  }
+  log_->Info(absl::StrCat(service_, " service listening"), {{"address", host.address()}});
+  std::printf("listening %s\n", host.address().c_str());
+  std::fflush(stdout);
+
+  WaitForShutdown(failed);
+  host.Shutdown();
+  stop.store(true);
+  processor_thread.join();
+  return processor_status;
 }
 
 void Runtime::BlockShutdownSignals() {

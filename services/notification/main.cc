@@ -172,36 +172,13 @@ int Main(int argc, char** argv) {
                                     answers);
   server::AdminServiceImpl admin(r.auth(), r.clock(), r.simulated_clock(), **store);
 
-  std::atomic<bool> stop{false};
-  std::atomic<bool> failed{false};
-  absl::Status processor_status;
-  std::thread processor_thread([&] {
-    processor_status = (*proc)->Run(stop);
-    if (!processor_status.ok()) failed.store(true);
-  });
-
-  server::ServiceHost host(r.grpc());
-  host.Add(&api);
-  host.Add(&admin);
-  if (absl::Status s = host.Start(); !s.ok()) {
-    stop.store(true);
-    processor_thread.join();
-    return Fail("grpc", s);
-  }
-  r.log().Info("notification service listening",
-               {{"address", host.address()}, {"gateway", go.url},
+  r.log().Info("notification service configured", {{"gateway", go.url},
                 {"callbacks", lo.policy.callback_url}});
-  std::printf("listening %s\n", host.address().c_str());
-  std::fflush(stdout);
-
-  server::Runtime::WaitForShutdown(failed);
-  host.Shutdown();
-  stop.store(true);
-  processor_thread.join();
+  absl::Status served = r.Serve(**proc, {&api, &admin});
   if (callbacks != nullptr) callbacks->Stop();
   producer->reset();
   absl::Status closed = (*store)->Close();
-  if (!processor_status.ok()) return Fail("processor", processor_status);
+  if (!served.ok()) return Fail("serve", served);
   if (!closed.ok()) return Fail("store", closed);
   r.log().Info("notification service stopped");
   return 0;

@@ -184,34 +184,11 @@ int Main(int argc, char** argv) {
   payout::PayoutApi api(ao, r.auth(), r.clock(), **producer, **store, answers, ledger_bank.get());
   server::AdminServiceImpl admin(r.auth(), r.clock(), r.simulated_clock(), **store);
 
-  std::atomic<bool> stop{false};
-  std::atomic<bool> failed{false};
-  absl::Status processor_status;
-  std::thread processor_thread([&] {
-    processor_status = (*proc)->Run(stop);
-    if (!processor_status.ok()) failed.store(true);
-  });
-
-  server::ServiceHost host(r.grpc());
-  host.Add(&api);
-  host.Add(&admin);
-  if (absl::Status s = host.Start(); !s.ok()) {
-    stop.store(true);
-    processor_thread.join();
-    return Fail("grpc", s);
-  }
-  r.log().Info("payout service listening",
-               {{"address", host.address()}, {"bank", bank->mode}});
-  std::printf("listening %s\n", host.address().c_str());
-  std::fflush(stdout);
-
-  server::Runtime::WaitForShutdown(failed);
-  host.Shutdown();
-  stop.store(true);
-  processor_thread.join();
+  r.log().Info("payout service configured", {{"bank", bank->mode}});
+  absl::Status served = r.Serve(**proc, {&api, &admin});
   producer->reset();
   absl::Status closed = (*store)->Close();
-  if (!processor_status.ok()) return Fail("processor", processor_status);
+  if (!served.ok()) return Fail("serve", served);
   if (!closed.ok()) return Fail("store", closed);
   r.log().Info("payout service stopped");
   return 0;

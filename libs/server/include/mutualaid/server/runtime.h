@@ -77,6 +77,12 @@ class Runtime {
   // Serves GET /metrics on metrics.listen, if set.
   absl::Status StartMetrics();
 
+  // Runs `processor` on a thread and serves `services` (plus health and
+  // reflection) on grpc.listen; prints "listening ADDRESS" on stdout once
+  // serving. Returns on SIGTERM/SIGINT or when the processor fails, after
+  // stopping both: the processor's error, the server's, or OK.
+  absl::Status Serve(processor::Processor& processor, std::initializer_list<grpc::Service*> services);
+
   // Blocks until SIGTERM/SIGINT or until `failed` is set; then returns.
   // Call after the server and processor threads are running.
   static void WaitForShutdown(const std::atomic<bool>& failed);
