@@ -63,6 +63,90 @@ std::optional<plan::Site> SiteOf(const server::Principal& who) {
 
 }  // namespace
 
+absl::StatusOr<CheckedFiling> CheckFiling(const v1::ClaimApplication& application,
+                                          const server::Principal& who, absl::CivilDay today) {
+  v1::ClaimApplication app = application;
+  if (!ValidClaimId(app.claim_id())) {
+    return absl::InvalidArgumentError(
+        "claim_id: required, 1-64 of letters, digits, '.', '_', ':', '-'");
+  }
+  std::optional<plan::Site> site = plan::ParseSite(app.site());
+  if (!site.has_value()) {
+    return absl::InvalidArgumentError("site: 服务大厅 or one of the 16 districts (e.g. 浦东新区)");
+  }
+  if (who.role == Role::kDistrictCentre && SiteOf(who) != site) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(who.ToString(), " files claims at its own district's centre only"));
+  }
+  app.set_site(std::string(plan::ToString(*site)));
+  absl::StatusOr<plan::IdNumber> id = plan::ParseIdNumber(app.id_number(), today);
+  if (!id.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("id_number: INVALID_ID_NUMBER (", id.status().message(), ")"));
+  }
+  app.set_id_number(id->normalized);
+  std::optional<plan::Benefit> benefit = events::ToPlan(app.facts().benefit());
+  if (!benefit.has_value()) return absl::InvalidArgumentError("facts.benefit: required");
+  const bool death = plan::IsDeathBenefit(*benefit);
+  const bool by_platform = who.role == Role::kPlatform;
+  if (by_platform) {
+    if (!death) {
+      return absl::PermissionDeniedError(
+          "a platform files only death claims (§六(一)); the worker files the others");
+    }
+    if (!app.platform_id().empty() && app.platform_id() != who.subject) {
+      return absl::PermissionDeniedError("platform_id: a platform files as itself");
+    }
+    app.set_platform_id(who.subject);
+    if (app.facts().claimant() == v1::CLAIMANT_UNSPECIFIED) {
+      app.mutable_facts()->set_claimant(v1::CLAIMANT_PLATFORM);
+    }
+  }
+  if (death) {
+    app.clear_payee_card();  // §六: death benefits go to the enrolling platform's account
+  } else {
+    const v1::PayeeCard& card = app.payee_card();
+    if (card.kind() == v1::CARD_KIND_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          "payee_card.kind: the union member card or the worker's Shanghai debit card");
+    }
+    if (!events::IsValidCardNumber(card.card_number())) {
+      return absl::InvalidArgumentError(
+          "payee_card.card_number: 16-19 digits with a valid check digit");
+    }
+  }
+  absl::StatusOr<plan::ClaimRequest> pr =
+      events::ToClaimRequest(app.claim_id(), app.facts(), today, *site);
+  if (!pr.ok()) return pr.status();
+  return CheckedFiling{std::move(app), *std::move(pr)};
+}
+
+absl::Status CheckVerdict(const v1::DecideInvestigationRequest& req,
+                          const v1::ClaimDecision& claim) {
+  if (!req.approve() && req.reason().empty()) {
+    return absl::InvalidArgumentError("reason: required to deny");
+  }
+  if (req.has_corrected_facts()) {
+    if (!req.approve()) {
+      return absl::InvalidArgumentError("corrected_facts: only with an approval");
+    }
+    v1::ClaimFacts facts = req.corrected_facts();
+    if (facts.benefit() == v1::BENEFIT_UNSPECIFIED) facts.set_benefit(claim.facts().benefit());
+    if (facts.claimant() == v1::CLAIMANT_UNSPECIFIED) facts.set_claimant(claim.facts().claimant());
+    if (facts.benefit() != claim.facts().benefit()) {
+      return absl::InvalidArgumentError(
+          "corrected_facts.benefit: must be the claim's benefit (file a new claim)");
+    }
+    auto received = events::FromProto(claim.received_on(), "received_on");
+    if (!received.ok()) return received.status();
+    auto pr = events::ToClaimRequest(req.claim_id(), facts, *received, plan::Site::kHall);
+    if (!pr.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("corrected_", pr.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 ClaimsApi::ClaimsApi(ApiOptions options, const server::TokenAuthenticator& auth,
                      const Clock& clock, const WorkerKeyer& keyer, kafka::Producer& producer,
                      kafka::Admin& admin, const store::StateStore& store,
@@ -95,64 +179,15 @@ grpc::Status ClaimsApi::FileClaim(grpc::ServerContext* ctx, const v1::FileClaimR
   auto who = server::CheckCall(auth_, *ctx, "FileClaim",
                                {Role::kHall, Role::kDistrictCentre, Role::kPlatform});
   if (!who.ok()) return ToGrpcStatus(who.status());
-  v1::ClaimApplication app = req->application();
-  if (!ValidClaimId(app.claim_id())) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                 "claim_id: required, 1-64 of letters, digits, '.', '_', ':', '-'");
-  }
-  std::optional<plan::Site> site = plan::ParseSite(app.site());
-  if (!site.has_value()) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                 "site: 服务大厅 or one of the 16 districts (e.g. 浦东新区)");
-  }
-  if (who->role == Role::kDistrictCentre && SiteOf(*who) != site) {
-    return Error(grpc::StatusCode::PERMISSION_DENIED,
-                 absl::StrCat(who->ToString(), " files claims at its own district's centre only"));
-  }
-  app.set_site(std::string(plan::ToString(*site)));
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = ShanghaiDay(now);
-  absl::StatusOr<plan::IdNumber> id = plan::ParseIdNumber(app.id_number(), today);
-  if (!id.ok()) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                 absl::StrCat("id_number: INVALID_ID_NUMBER (", id.status().message(), ")"));
-  }
-  app.set_id_number(id->normalized);
-  std::optional<plan::Benefit> benefit = events::ToPlan(app.facts().benefit());
-  if (!benefit.has_value()) return Error(grpc::StatusCode::INVALID_ARGUMENT, "facts.benefit: required");
-  const bool death = plan::IsDeathBenefit(*benefit);
+  absl::StatusOr<CheckedFiling> checked = CheckFiling(req->application(), *who, today);
+  if (!checked.ok()) return ToGrpcStatus(checked.status());
+  const v1::ClaimApplication& app = checked->application;
+  const plan::ClaimRequest* pr = &checked->request;
   const bool by_platform = who->role == Role::kPlatform;
-  if (by_platform) {
-    if (!death) {
-      return Error(grpc::StatusCode::PERMISSION_DENIED,
-                   "a platform files only death claims (§六(一)); the worker files the others");
-    }
-    if (!app.platform_id().empty() && app.platform_id() != who->subject) {
-      return Error(grpc::StatusCode::PERMISSION_DENIED, "platform_id: a platform files as itself");
-    }
-    app.set_platform_id(who->subject);
-    if (app.facts().claimant() == v1::CLAIMANT_UNSPECIFIED) {
-      app.mutable_facts()->set_claimant(v1::CLAIMANT_PLATFORM);
-    }
-  }
-  if (death) {
-    app.clear_payee_card();  // §六: death benefits go to the enrolling platform's account
-  } else {
-    const v1::PayeeCard& card = app.payee_card();
-    if (card.kind() == v1::CARD_KIND_UNSPECIFIED) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   "payee_card.kind: the union member card or the worker's Shanghai debit card");
-    }
-    if (!events::IsValidCardNumber(card.card_number())) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   "payee_card.card_number: 16-19 digits with a valid check digit");
-    }
-  }
-  absl::StatusOr<plan::ClaimRequest> pr =
-      events::ToClaimRequest(app.claim_id(), app.facts(), today, *site);
-  if (!pr.ok()) return ToGrpcStatus(pr.status());
 
-  const std::string wk = keyer_.KeyFor(id->normalized);
+  const std::string wk = keyer_.KeyFor(app.id_number());
   // A retry: the original decision.
   auto stored = Stored(app.claim_id());
   if (!stored.ok()) return ToGrpcStatus(stored.status());
@@ -463,24 +498,8 @@ grpc::Status ClaimsApi::DecideInvestigation(grpc::ServerContext* ctx,
   if (claim.claim().status() != v1::CLAIM_STATUS_INVESTIGATING) {
     return Error(grpc::StatusCode::FAILED_PRECONDITION, "claim_id: not waiting for investigation");
   }
-  if (req->has_corrected_facts()) {
-    if (!req->approve()) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT, "corrected_facts: only with an approval");
-    }
-    v1::ClaimFacts facts = req->corrected_facts();
-    if (facts.benefit() == v1::BENEFIT_UNSPECIFIED) facts.set_benefit(claim.claim().facts().benefit());
-    if (facts.claimant() == v1::CLAIMANT_UNSPECIFIED) facts.set_claimant(claim.claim().facts().claimant());
-    if (facts.benefit() != claim.claim().facts().benefit()) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   "corrected_facts.benefit: must be the claim's benefit (file a new claim)");
-    }
-    auto received = events::FromProto(claim.claim().received_on(), "received_on");
-    if (!received.ok()) return ToGrpcStatus(received.status());
-    auto pr = events::ToClaimRequest(req->claim_id(), facts, *received, plan::Site::kHall);
-    if (!pr.ok()) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   absl::StrCat("corrected_", pr.status().message()));
-    }
+  if (absl::Status checked = CheckVerdict(*req, claim.claim()); !checked.ok()) {
+    return ToGrpcStatus(checked);
   }
   const absl::Time now = clock_.Now();
   const std::string causation = absl::StrCat("investigation/", req->claim_id(), "/", NewId());

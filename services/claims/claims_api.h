@@ -20,6 +20,8 @@
 #include "mutualaid/core/worker_key.h"
 #include "mutualaid/kafka/admin.h"
 #include "mutualaid/kafka/producer.h"
+#include "mutualaid/plan/worker_file.h"
+#include "absl/time/civil_time.h"
 #include "mutualaid/plan/plan_data.h"
 #include "mutualaid/server/answers.h"
 #include "mutualaid/server/auth.h"
@@ -36,6 +38,19 @@ struct ApiOptions {
   std::string requests_topic = "mutualaid.claims.requests";
   std::string enrollment_requests_topic = "mutualaid.enrollment.requests";
 };
+
+// The checks the edge makes before it reads the state or produces, as pure
+// functions (the fuzz targets in tests/fuzz run them). Errors name the field.
+struct CheckedFiling {
+  v1::ClaimApplication application;  // as recorded: site and ID number normalised
+  plan::ClaimRequest request;        // as the rules read it
+};
+// FileClaim's checks of an application filed by `who` on `today`.
+absl::StatusOr<CheckedFiling> CheckFiling(const v1::ClaimApplication& application,
+                                          const server::Principal& who, absl::CivilDay today);
+// DecideInvestigation's checks of a verdict on `claim` (waiting for 调查核实).
+absl::Status CheckVerdict(const v1::DecideInvestigationRequest& req,
+                          const v1::ClaimDecision& claim);
 
 class ClaimsApi final : public v1::ClaimsService::Service {
  public:

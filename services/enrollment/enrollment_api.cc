@@ -58,6 +58,39 @@ v1::EnrollmentResult Refused(const std::string& record_id, const std::string& fi
 
 }  // namespace
 
+std::optional<v1::EnrollmentResult> RefusalOf(const v1::EnrollmentRecord& record) {
+  if (record.platform_record_id().empty() || record.platform_record_id().size() > 64) {
+    return Refused(record.platform_record_id(), "platform_record_id", "required, 1-64 characters");
+  }
+  if (record.fee_split().platform_fen() < 0 || record.fee_split().worker_fen() < 0) {
+    return Refused(record.platform_record_id(), "fee_split", "shares cannot be negative");
+  }
+  return std::nullopt;
+}
+
+absl::Status CheckPhoneChange(const v1::ChangeContactPhoneRequest& req) {
+  if (!plan::NormalizePhone(req.new_phone()).ok()) {
+    return absl::InvalidArgumentError("new_phone: INVALID_PHONE (11-digit mainland mobile number)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckReviewDecision(const v1::DecideReviewRequest& req) {
+  if (!req.approve() && req.reason().empty()) {
+    return absl::InvalidArgumentError("reason: required to reject");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPlatform(const v1::RegisterPlatformRequest& req) {
+  const v1::Platform& p = req.platform();
+  if (p.platform_id().empty() || p.name().empty() || p.payout_account().empty()) {
+    return absl::InvalidArgumentError(
+        "platform: platform_id, name and payout_account are required");
+  }
+  return absl::OkStatus();
+}
+
 struct EnrollmentApi::Prepared {
   std::optional<v1::EnrollmentResult> answer;  // known without deciding
   std::string request_id;
@@ -104,14 +137,8 @@ EnrollmentApi::Prepared EnrollmentApi::Prepare(const std::string& platform_id,
                                                const v1::EnrollmentRecord& record,
                                                const std::string& caller) {
   Prepared p;
-  if (record.platform_record_id().empty() || record.platform_record_id().size() > 64) {
-    p.answer = Refused(record.platform_record_id(), "platform_record_id", "required, 1-64 characters");
-    return p;
-  }
-  if (record.fee_split().platform_fen() < 0 || record.fee_split().worker_fen() < 0) {
-    p.answer = Refused(record.platform_record_id(), "fee_split", "shares cannot be negative");
-    return p;
-  }
+  p.answer = RefusalOf(record);
+  if (p.answer.has_value()) return p;
   p.request_id = absl::StrCat(platform_id, "/", record.platform_record_id());
   auto stored = StoredAnswer(p.request_id);
   if (stored.ok() && stored->has_value()) {
@@ -424,10 +451,7 @@ grpc::Status EnrollmentApi::ChangeContactPhone(grpc::ServerContext* ctx,
                                                v1::ChangeContactPhoneResponse* resp) {
   auto who = server::CheckCall(auth_, *ctx, "ChangeContactPhone", {Role::kPlatform});
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (!plan::NormalizePhone(req->new_phone()).ok()) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                 "new_phone: INVALID_PHONE (11-digit mainland mobile number)");
-  }
+  if (absl::Status checked = CheckPhoneChange(*req); !checked.ok()) return ToGrpcStatus(checked);
   const std::string wk = keyer_.KeyFor(req->id_number());
   const std::string key = EnrollmentKey(wk, req->plan_year());
   auto held = ReadStored<v1::HeldEnrollment>(store_, kEnrollments, key);
@@ -498,8 +522,8 @@ grpc::Status EnrollmentApi::DecideReview(grpc::ServerContext* ctx,
                                          v1::DecideReviewResponse* resp) {
   auto who = server::CheckCall(auth_, *ctx, "DecideReview", {Role::kReviewer});
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (!req->approve() && req->reason().empty()) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT, "reason: required to reject");
+  if (absl::Status checked = CheckReviewDecision(*req); !checked.ok()) {
+    return ToGrpcStatus(checked);
   }
   auto key = store_.Get(kEnrollmentIds, req->enrollment_id());
   if (!key.ok()) return ToGrpcStatus(key.status());
@@ -544,11 +568,8 @@ grpc::Status EnrollmentApi::DecideReview(grpc::ServerContext* ctx,
 grpc::Status EnrollmentApi::RegisterPlatform(const server::Principal& who,
                                              const v1::RegisterPlatformRequest& req,
                                              v1::RegisterPlatformResponse* resp) {
+  if (absl::Status checked = CheckPlatform(req); !checked.ok()) return ToGrpcStatus(checked);
   const v1::Platform& p = req.platform();
-  if (p.platform_id().empty() || p.name().empty() || p.payout_account().empty()) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                 "platform: platform_id, name and payout_account are required");
-  }
   auto existing = ReadStored<v1::Platform>(store_, kPlatforms, p.platform_id());
   if (!existing.ok()) return ToGrpcStatus(existing.status());
   if (existing->has_value() && (*existing)->SerializeAsString() == p.SerializeAsString()) {

@@ -7,6 +7,7 @@
 #define MUTUALAID_SERVICES_ENROLLMENT_ENROLLMENT_API_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "mutualaid/core/clock.h"
@@ -27,6 +28,15 @@ struct ApiOptions {
   std::string producer = "enrollment";
   std::string requests_topic = "mutualaid.enrollment.requests";
 };
+
+// The checks the edge makes before it reads the state or produces, as pure
+// functions (the fuzz targets in tests/fuzz run them). Errors name the field.
+// A record's refusal before it reaches the rules (REJECTED, field and detail
+// set), nullopt if it goes on to the rules.
+std::optional<v1::EnrollmentResult> RefusalOf(const v1::EnrollmentRecord& record);
+absl::Status CheckPhoneChange(const v1::ChangeContactPhoneRequest& req);
+absl::Status CheckReviewDecision(const v1::DecideReviewRequest& req);
+absl::Status CheckPlatform(const v1::RegisterPlatformRequest& req);
 
 class EnrollmentApi final : public v1::EnrollmentService::Service {
  public:

@@ -40,6 +40,11 @@ v1::SmsMessage Shown(const v1::SmsRecord& r) {
 
 }  // namespace
 
+absl::Status CheckResend(const v1::ResendMessageRequest& req) {
+  if (req.message_id().empty()) return absl::InvalidArgumentError("message_id: required");
+  return absl::OkStatus();
+}
+
 NotificationApi::NotificationApi(ApiOptions options, const server::TokenAuthenticator& auth,
                                  const Clock& clock, const WorkerKeyer& keyer,
                                  kafka::Producer& producer, const store::StateStore& store,
@@ -97,9 +102,7 @@ grpc::Status NotificationApi::ResendMessage(grpc::ServerContext* ctx,
                                             v1::ResendMessageResponse* resp) {
   auto who = server::CheckCall(auth_, *ctx, "ResendMessage", {Role::kOperations});
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (req->message_id().empty()) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT, "message_id: required");
-  }
+  if (absl::Status checked = CheckResend(*req); !checked.ok()) return ToGrpcStatus(checked);
   auto r = ReadMessage(store_, req->message_id());
   if (!r.ok()) return ToGrpcStatus(r.status());
   if (!r->has_value()) return Error(grpc::StatusCode::NOT_FOUND, "no message with that id");

@@ -23,6 +23,10 @@ struct ApiOptions {
   std::string requests_topic = "mutualaid.notification.requests";
 };
 
+// ResendMessage's check before it reads the state (pure: the fuzz targets in
+// tests/fuzz run it). Errors name the field.
+absl::Status CheckResend(const v1::ResendMessageRequest& req);
+
 class NotificationApi final : public v1::NotificationService::Service {
  public:
   NotificationApi(ApiOptions options, const server::TokenAuthenticator& auth, const Clock& clock,

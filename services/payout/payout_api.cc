@@ -70,6 +70,37 @@ PayoutApi::PayoutApi(ApiOptions options, const server::TokenAuthenticator& auth,
       answers_(answers),
       bank_(bank) {}
 
+absl::Status CheckReissue(const v1::ReissuePayoutRequest& req, v1::PayeeKind payee) {
+  if (req.reason().empty()) return absl::InvalidArgumentError("reason: required");
+  const v1::PayeeCard& card = req.corrected_card();
+  if (payee == v1::PAYEE_KIND_WORKER_CARD) {
+    // §六: the worker's union member card or own Shanghai debit card.
+    if (!Digits(card.card_number()) || card.card_number().size() < 16 ||
+        card.card_number().size() > 19) {
+      return absl::InvalidArgumentError("corrected_card.card_number: 16-19 digits");
+    }
+    if (card.kind() != v1::CARD_KIND_UNION_MEMBER_CARD &&
+        card.kind() != v1::CARD_KIND_SHANGHAI_DEBIT_CARD) {
+      return absl::InvalidArgumentError("corrected_card.kind: union member card or Shanghai debit card");
+    }
+  } else if (!card.card_number().empty() &&
+             (!Digits(card.card_number()) || card.card_number().size() < 8 ||
+              card.card_number().size() > 32)) {
+    return absl::InvalidArgumentError(
+        "corrected_card.card_number: a platform account, 8-32 digits");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckImport(const v1::ImportBankResultsRequest& req) {
+  if (!req.content().empty()) return absl::OkStatus();
+  const std::string& name = req.file_name();
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    return absl::InvalidArgumentError("content, or file_name of a file in the import directory");
+  }
+  return absl::OkStatus();
+}
+
 std::string PayoutApi::NewId() const {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t a = rng(), b = rng();
@@ -188,21 +219,10 @@ grpc::Status PayoutApi::ReissuePayout(grpc::ServerContext* ctx, const v1::Reissu
                  absl::StrCat("only a failed or returned payout is re-issued; this one is ",
                               v1::PayoutStatus_Name(p.status())));
   }
-  const v1::PayeeCard& card = req->corrected_card();
-  if (p.payee() == v1::PAYEE_KIND_WORKER_CARD) {
-    // §六: the worker's union member card or own Shanghai debit card.
-    if (!Digits(card.card_number()) || card.card_number().size() < 16 || card.card_number().size() > 19) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT, "corrected_card.card_number: 16-19 digits");
-    }
-    if (card.kind() != v1::CARD_KIND_UNION_MEMBER_CARD && card.kind() != v1::CARD_KIND_SHANGHAI_DEBIT_CARD) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   "corrected_card.kind: union member card or Shanghai debit card");
-    }
-  } else if (!card.card_number().empty() &&
-             (!Digits(card.card_number()) || card.card_number().size() < 8 || card.card_number().size() > 32)) {
-    return Error(grpc::StatusCode::INVALID_ARGUMENT, "corrected_card.card_number: a platform account, 8-32 digits");
+  if (absl::Status checked = CheckReissue(*req, p.payee()); !checked.ok()) {
+    return ToGrpcStatus(checked);
   }
-
+  const v1::PayeeCard& card = req->corrected_card();
   const absl::Time now = clock_.Now();
   const std::string request_id = absl::StrCat("reissue/", req->claim_id(), "/", NewId());
   v1::PayoutCommand command;
@@ -241,9 +261,7 @@ grpc::Status PayoutApi::ImportBankResults(grpc::ServerContext* ctx,
   if (content.empty()) {
     // By name from the import directory (where the bank's files are dropped).
     const std::string& name = req->file_name();
-    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT, "content, or file_name of a file in the import directory");
-    }
+    if (absl::Status checked = CheckImport(*req); !checked.ok()) return ToGrpcStatus(checked);
     if (o_.import_dir.empty()) {
       return Error(grpc::StatusCode::FAILED_PRECONDITION, "no bank.import_dir configured: send the content");
     }

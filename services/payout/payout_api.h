@@ -30,6 +30,13 @@ struct ApiOptions {
   std::string import_dir;  // ImportBankResults by file name reads from here
 };
 
+// The checks the edge makes before it reads the state or produces, as pure
+// functions (the fuzz targets in tests/fuzz run them). Errors name the field.
+// ReissuePayout's checks of a corrected card for a payout to `payee`.
+absl::Status CheckReissue(const v1::ReissuePayoutRequest& req, v1::PayeeKind payee);
+// ImportBankResults: the content, or the name of a file in the import directory.
+absl::Status CheckImport(const v1::ImportBankResultsRequest& req);
+
 class PayoutApi final : public v1::PayoutService::Service {
  public:
   // `bank` serves reconciliation (its own connection, not the outbox's);
