@@ -18,6 +18,8 @@ PACKAGES=(
   openjdk-17-jre-headless maven kcat
   # misc tools used by scripts
   curl python3
+  # the report's HTML checked in a headless browser (tests/ops), with CJK fonts
+  chromium fonts-noto-cjk
 )
 
 missing=()
