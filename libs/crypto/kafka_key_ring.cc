@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "mutualaid/core/clock.h"
@@ -48,7 +49,17 @@ absl::StatusOr<std::unique_ptr<KafkaKeyRing>> KafkaKeyRing::Create(MasterKey mas
   if (!producer.ok()) return producer.status();
   std::unique_ptr<KafkaKeyRing> ring(new KafkaKeyRing(std::move(master), std::move(options),
                                                       *std::move(admin), *std::move(producer)));
-  if (absl::Status s = ring->Refresh(true); !s.ok()) return s;
+  // A just-created topic may have no leader for a moment: retry that.
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(ring->options_.timeout);
+  while (true) {
+    absl::Status s = ring->Refresh(true);
+    if (s.ok()) break;
+    if (s.code() != absl::StatusCode::kUnavailable || std::chrono::steady_clock::now() >= deadline) {
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return ring;
 }
 
