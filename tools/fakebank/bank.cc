@@ -8,6 +8,21 @@
 #include "mutualaid/csv/encoding.h"
 
 namespace mutualaid::fakebank {
+
+absl::Time BusinessClock::Now() const {
+  absl::MutexLock lock(&mu_);
+  return now_.has_value() ? *now_ : system_.Now();
+}
+
+void BusinessClock::SetDay(absl::CivilDay day) {
+  absl::MutexLock lock(&mu_);
+  now_ = ShanghaiTime(day, 9);
+}
+
+bool BusinessClock::simulated() const {
+  absl::MutexLock lock(&mu_);
+  return now_.has_value();
+}
 namespace {
 
 bool AllDigits(std::string_view s) {

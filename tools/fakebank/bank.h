@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,23 @@ absl::StatusOr<TransferRequest> RequestFromJson(const json::Value& body);
 std::string RefusalReason(std::string_view payee_kind, std::string_view account);
 
 json::Value TransferJson(const Transfer& t);
+
+// The bank's business day: the system clock's, or a day it has been told
+// (--today, POST /v1/clock) so its credits carry the simulated day the
+// services run on. Thread-safe.
+class BusinessClock final : public Clock {
+ public:
+  explicit BusinessClock(const Clock& system) : system_(system) {}
+  absl::Time Now() const override;
+  // From now on the bank's day is `day` (09:00 Shanghai), until set again.
+  void SetDay(absl::CivilDay day);
+  bool simulated() const;
+
+ private:
+  const Clock& system_;
+  mutable absl::Mutex mu_;
+  std::optional<absl::Time> now_ ABSL_GUARDED_BY(mu_);
+};
 
 class Bank {
  public:

@@ -52,7 +52,33 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   return absl::OkStatus();
 }
 
-void AddRoutes(http::Server& server, fakes::Faults& faults, Bank& bank) {
+json::Value ClockJson(const BusinessClock& clock) {
+  return json::Value::Object({{"today", fakes::FormatDay(clock.Today())},
+                              {"simulated", clock.simulated()}});
+}
+
+void AddRoutes(http::Server& server, fakes::Faults& faults, Bank& bank, BusinessClock& clock) {
+  // The bank's business day: credits are dated with it. A demo or test that
+  // runs the services on a simulated clock moves the bank's day with them.
+  server.Handle("GET", "/v1/clock", [&clock](const http::Request& r) {
+    if (!r.path_rest.empty()) return fakes::JsonError(404, "NOT_FOUND", "GET /v1/clock");
+    return fakes::JsonOk(ClockJson(clock));
+  });
+  server.Handle("POST", "/v1/clock", [&clock](const http::Request& r) {
+    if (!r.path_rest.empty()) return fakes::JsonError(404, "NOT_FOUND", "POST /v1/clock");
+    absl::StatusOr<json::Value> body = json::Parse(r.body);
+    if (!body.ok() || !body->is_object()) {
+      return fakes::JsonError(400, "INVALID_REQUEST", "body: a JSON object {\"today\": \"YYYY-MM-DD\"}");
+    }
+    const json::Value* today = body->Find("today");
+    if (today == nullptr || !today->is_string()) {
+      return fakes::JsonError(400, "INVALID_REQUEST", "today: required, a string YYYY-MM-DD");
+    }
+    absl::StatusOr<absl::CivilDay> day = fakes::ParseDay(today->string_value());
+    if (!day.ok()) return fakes::JsonError(400, "INVALID_REQUEST", "today: not a date (YYYY-MM-DD)");
+    clock.SetDay(*day);
+    return fakes::JsonOk(ClockJson(clock));
+  });
   server.Handle("POST", "/v1/transfers", faults.Wrap(true, [&bank](const http::Request& r) {
     if (!r.path_rest.empty()) return fakes::JsonError(404, "NOT_FOUND", "POST /v1/transfers");
     absl::StatusOr<json::Value> body = json::Parse(r.body);
@@ -113,7 +139,7 @@ int Main(int argc, char** argv) {
   std::string today;
   int64_t confirm_after_queries = 0;
   flags.String("ledger", &ledger, "JSON-lines file of every transfer (fsync'd; reloaded at start)");
-  flags.String("today", &today, "the bank's business day YYYY-MM-DD (default: the system clock)");
+  flags.String("today", &today, "the bank's business day YYYY-MM-DD (default: the system clock; POST /v1/clock moves it)");
   flags.Int("confirm-after-queries", &confirm_after_queries,
             "N: a new transfer stays PENDING for N status queries, CONFIRMED on the next");
   absl::StatusOr<std::vector<std::string>> args = flags.Parse(argc - 1, argv + 1);
@@ -121,16 +147,13 @@ int Main(int argc, char** argv) {
   if (absl::Status s = fakes::CheckCommonOptions(common); !s.ok()) return Usage(flags, std::string(s.message()));
   if (confirm_after_queries < 0) return Usage(flags, "--confirm-after-queries: must be >= 0");
 
-  std::unique_ptr<SimulatedClock> simulated;
-  const Clock* clock = &SystemClock::Default();
+  BusinessClock clock(SystemClock::Default());
   if (!today.empty()) {
     absl::StatusOr<absl::CivilDay> day = fakes::ParseDay(today);
     if (!day.ok()) return Usage(flags, absl::StrCat("--today: ", std::string(day.status().message())));
-    simulated = std::make_unique<SimulatedClock>();
-    simulated->SetDay(*day);
-    clock = simulated.get();
+    clock.SetDay(*day);
   }
-  absl::StatusOr<std::unique_ptr<Bank>> bank = Bank::Open(ledger, *clock, confirm_after_queries);
+  absl::StatusOr<std::unique_ptr<Bank>> bank = Bank::Open(ledger, clock, confirm_after_queries);
   if (!bank.ok()) {
     std::cerr << "fakebank: " << bank.status().message() << "\n";
     return 1;
@@ -163,7 +186,7 @@ int Main(int argc, char** argv) {
                        .threads = static_cast<int>(common.threads),
                        .max_body_bytes = 16 * 1024 * 1024});
   fakes::Faults faults(common);
-  AddRoutes(server, faults, **bank);
+  AddRoutes(server, faults, **bank, clock);
   if (absl::Status s = server.Start(); !s.ok()) {
     std::cerr << "fakebank: " << s.message() << "\n";
     return 1;
