@@ -548,9 +548,11 @@ absl::StatusOr<std::string> StateStore::Digest(
   Sha256Hasher hasher;
   hasher.UpdateLengthPrefixed(kDigestDomain);
   absl::Status status;
-  for (const auto& [name, handle] : families) {
+  for (const auto& family : families) {
+    // Not a structured binding: clang 14 (the fuzz preset) cannot capture one.
+    const auto& name = family.first;
     if (name == kOffsetsColumnFamily && !options.include_offsets) continue;
-    status = rep_->Iterate(handle, ro, "", std::nullopt,
+    status = rep_->Iterate(family.second, ro, "", std::nullopt,
                            [&](absl::string_view key, absl::string_view value) {
                              hasher.UpdateLengthPrefixed(name)
                                  .UpdateLengthPrefixed(key)
