@@ -107,10 +107,19 @@ absl::StatusOr<ServerOptions> ServerOptions::FromConfig(const Config& config,
     *out = *v;
     return absl::OkStatus();
   };
-  for (auto [key, out] : {std::pair{"listen", &o.listen}, std::pair{"tls_cert", &o.tls_cert_file},
+  if (absl::Status s = get("listen", &o.listen); !s.ok()) return s;
+  // The PEM files are paths: relative ones are relative to the config file,
+  // like every other path key (an environment override is taken as given).
+  for (auto [key, out] : {std::pair{"tls_cert", &o.tls_cert_file},
                           std::pair{"tls_key", &o.tls_key_file},
                           std::pair{"tls_client_ca", &o.tls_client_ca_file}}) {
-    if (absl::Status s = get(key, out); !s.ok()) return s;
+    const std::string name = absl::StrCat(prefix, ".", key);
+    absl::StatusOr<std::string> text = config.GetString(name, "");
+    if (!text.ok()) return text.status();
+    if (text->empty()) continue;
+    absl::StatusOr<std::string> path = config.GetPath(name);
+    if (!path.ok()) return path.status();
+    *out = *path;
   }
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
