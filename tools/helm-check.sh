@@ -127,7 +127,7 @@ for name in "${cases[@]}"; do
       ;;
     inline-secrets-values)
       expect "$name" "exec probes" "$((3 * n))" '^            exec:$' "$out"
-      expect "$name" "chart-made Secrets (tokens, worker key, TLS)" 3 '^kind: Secret$' "$out"
+      expect "$name" "chart-made Secrets (tokens, worker key, master key, TLS)" 4 '^kind: Secret$' "$out"
       expect "$name" "simulated clock" "$n" '^    clock = simulated$' "$out"
       expect "$name" "no metrics.listen" 0 'metrics\.listen' "$out"
       ;;
@@ -153,6 +153,9 @@ refuse "a grpc.* key is set in a service's config" 'config key "grpc.listen" is 
 refuse "no worker-key secret is named" 'workerKey: set workerKey.existingSecret' --set workerKey.existingSecret=
 refuse "the worker key is short" 'workerKey.value: at least 32 bytes' \
   --set workerKey.existingSecret= --set workerKey.value=short
+refuse "no master-key secret is named" 'masterKey: set masterKey.existingSecret' --set masterKey.existingSecret=
+refuse "the master key is not 64 hex characters" 'masterKey.value: 64 hex characters' \
+  --set masterKey.existingSecret= --set masterKey.value=abc
 refuse "TLS is on without a certificate" 'grpc.tls.enabled: set grpc.tls.existingSecret' --set grpc.tls.enabled=true
 refuse "SASL is on without a password Secret" 'kafka.sasl.passwordSecret.name is required' \
   --set kafka.sasl.enabled=true --set kafka.sasl.username=u

@@ -92,6 +92,18 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "mutualaid.workerKeyKey" -}}
 {{- if .Values.workerKey.existingSecret -}}{{ .Values.workerKey.existingSecretKey }}{{- else -}}worker-key.secret{{- end -}}
 {{- end -}}
+{{- define "mutualaid.masterKeySecret" -}}
+{{- if .Values.masterKey.existingSecret -}}
+{{- .Values.masterKey.existingSecret -}}
+{{- else if .Values.masterKey.value -}}
+{{- printf "%s-master-key" (include "mutualaid.fullname" .) -}}
+{{- else -}}
+{{- fail "masterKey: set masterKey.existingSecret (recommended) or masterKey.value" -}}
+{{- end -}}
+{{- end -}}
+{{- define "mutualaid.masterKeyKey" -}}
+{{- if .Values.masterKey.existingSecret -}}{{ .Values.masterKey.existingSecretKey }}{{- else -}}master.key{{- end -}}
+{{- end -}}
 {{/* The gRPC TLS Secret of a service: dict "root" $ "svc" <services.X>. */}}
 {{- define "mutualaid.tlsSecret" -}}
 {{- $t := .root.Values.grpc.tls -}}
@@ -165,7 +177,7 @@ quotes around values whose spaces or quotes the parser would strip; no newlines.
 
 {{/* Keys the chart manages; not allowed in config / services.X.config. */}}
 {{- define "mutualaid.reservedKeys" -}}
-auth.tokens_file store.path store.block_cache_mb worker_key.secret_file clock clock.start replica metrics.listen sms.callback_listen
+auth.tokens_file store.path store.block_cache_mb worker_key.secret_file crypto.master_key_file crypto.master_key clock clock.start replica metrics.listen sms.callback_listen
 {{- end -}}
 
 {{/*
@@ -243,6 +255,7 @@ metrics.listen = 0.0.0.0:{{ $v.metrics.port }}
 # Secrets (mounted files)
 auth.tokens_file = /etc/mutualaid/auth/tokens.conf
 worker_key.secret_file = /etc/mutualaid/worker-key/worker-key.secret
+crypto.master_key_file = /etc/mutualaid/master-key/master.key
 
 # State
 store.path = {{ $mount }}/store
