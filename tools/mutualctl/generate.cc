@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mutualaid/plan/validation.h"
 
@@ -40,6 +41,54 @@ std::string IdNumberOf(uint64_t worker, std::mt19937_64& rng) {
 }
 
 }  // namespace
+
+std::vector<GeneratedWorker> GenerateWorkers(const GenerateOptions& options) {
+  std::vector<GeneratedWorker> rows;
+  std::mt19937_64 rng(static_cast<uint64_t>(options.seed));
+  for (int64_t row = 0; row < options.count; ++row) {
+    uint64_t worker = static_cast<uint64_t>(options.first + row);
+    if (row > 0 && static_cast<int64_t>(rng() % 100) < options.duplicate_percent) {
+      worker = static_cast<uint64_t>(options.first + static_cast<int64_t>(rng() % row));  // a repeat
+    }
+    std::mt19937_64 person(worker * 2654435761u + 17);  // the same worker, the same person
+    GeneratedWorker w;
+    w.record_id = absl::StrCat("R", row + 1);
+    w.worker = static_cast<int64_t>(worker);
+    w.id_number = IdNumberOf(worker, person);
+    w.name = std::string(kSurnames[person() % 20]) + kGiven[person() % 19];
+    w.phone = absl::StrFormat("1%d%09d", 3 + static_cast<int>(person() % 7),
+                              static_cast<int>(worker % 1000000000));
+    w.industry = kIndustries[person() % 5];
+    if (static_cast<int64_t>(rng() % 100) < options.bad_percent) {
+      w.broken = true;
+      switch (rng() % 3) {
+        case 0:
+          w.id_number.back() = w.id_number.back() == '0' ? '1' : '0';
+          break;
+        case 1:
+          w.phone = w.phone.substr(0, 7);
+          break;
+        default:
+          w.industry = "送外卖";
+      }
+    }
+    rows.push_back(std::move(w));
+  }
+  return rows;
+}
+
+void WriteWorkersCsv(const std::vector<GeneratedWorker>& rows, std::ostream& out) {
+  out << "记录编号,姓名,身份证号,手机号,行业\n";
+  for (const GeneratedWorker& w : rows) {
+    out << w.record_id << "," << w.name << "," << w.id_number << "," << w.phone << "," << w.industry
+        << "\n";
+  }
+}
+
+std::string WorkerIdNumber(int64_t worker) {
+  std::mt19937_64 person(static_cast<uint64_t>(worker) * 2654435761u + 17);
+  return IdNumberOf(static_cast<uint64_t>(worker), person);
+}
 
 int RunGenerateCommand(int argc, char** argv) {
   if (argc < 1 || std::string(argv[0]) != "workers") {
@@ -81,32 +130,16 @@ int RunGenerateCommand(int argc, char** argv) {
     }
   }
   std::ostream& o = out.empty() ? std::cout : file;
-  std::mt19937_64 rng(static_cast<uint64_t>(seed));
-  o << "记录编号,姓名,身份证号,手机号,行业\n";
-  for (int64_t row = 0; row < count; ++row) {
-    uint64_t worker = static_cast<uint64_t>(first + row);
-    if (row > 0 && static_cast<int64_t>(rng() % 100) < dup) {
-      worker = static_cast<uint64_t>(first + static_cast<int64_t>(rng() % row));  // a repeat
-    }
-    std::mt19937_64 person(worker * 2654435761u + 17);  // the same worker, the same person
-    std::string id = IdNumberOf(worker, person);
-    std::string name = std::string(kSurnames[person() % 20]) + kGiven[person() % 19];
-    std::string phone = absl::StrFormat("1%d%09d", 3 + static_cast<int>(person() % 7),
-                                        static_cast<int>(worker % 1000000000));
-    std::string industry = kIndustries[person() % 5];
-    if (static_cast<int64_t>(rng() % 100) < bad) {
-      switch (rng() % 3) {
-        case 0:
-          id.back() = id.back() == '0' ? '1' : '0';
-          break;
-        case 1:
-          phone = phone.substr(0, 7);
-          break;
-        default:
-          industry = "送外卖";
-      }
-    }
-    o << "R" << row + 1 << "," << name << "," << id << "," << phone << "," << industry << "\n";
+  WriteWorkersCsv(GenerateWorkers({.count = count,
+                                   .first = first,
+                                   .seed = seed,
+                                   .bad_percent = bad,
+                                   .duplicate_percent = dup}),
+                  o);
+  o.flush();
+  if (!o) {
+    std::cerr << "mutualctl generate: write failed\n";
+    return 2;
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "admin.h"
 #include "claim.h"
+#include "demo.h"
 #include "enroll.h"
 #include "generate.h"
 #include "ops/ops.h"
@@ -44,6 +45,8 @@ constexpr Subcommand kSubcommands[] = {
      "the plan year from the events: enrollments, fees, claims, amounts, 90 days (table|csv|html)"},
     {"history", &RunHistoryCommand, "history --worker ID",
      "one worker's timeline across the topics, personal data masked"},
+    {"demo", &RunDemoCommand, "demo",
+     "plan year 2022 on the running local stack: enrollments, claims, payouts, SMS, summary"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 

@@ -17,12 +17,13 @@
 #include "common.h"
 #include "mutualaid/events/envelope.h"
 #include "ops.h"
+#include "report.h"
 
 namespace mutualaid::mutualctl {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: mutualctl report --plan-year Y [--format table|csv|html] [--out FILE]\n"
+    "usage: mutualctl report --plan-year Y [--format table|csv|html|summary] [--out FILE]\n"
     "                        [--as-of YYYY-MM-DD] [--bootstrap HOST:PORT] [--topic-prefix P]\n"
     "Reads the four events topics and reports the plan year: enrollments by platform,\n"
     "month and kind; fees billed; claims by benefit, site and decision with denial\n"
@@ -77,7 +78,10 @@ struct ClaimFact {
   v1::Date paid_on;
 };
 
-struct Data {
+}  // namespace
+
+namespace ops {
+struct ReportData {
   int plan_year = 0;
   std::map<std::string, EnrollmentFact> enrollments;  // by enrollment id
   std::map<std::string, int64_t> rejected_by_reason;
@@ -90,6 +94,10 @@ struct Data {
   int64_t sms = 0, sms_delivered = 0, sms_failed = 0;
   int64_t payouts_failed = 0;
 };
+}  // namespace ops
+
+namespace {
+using Data = ops::ReportData;
 
 void Note(Data& d, const v1::Enrollment& e, const std::string& status) {
   if (e.plan_year() != d.plan_year) return;
@@ -358,6 +366,8 @@ void Build(Data& d, absl::CivilDay as_of, std::vector<Kpi>* kpis, std::vector<Se
       {"核定金额 approved", ops::Yuan(approved_fen), absl::StrCat("paid ", ops::Yuan(paid_fen), ", pending ", ops::Yuan(pending_fen))},
       {"90日按期率 on time", compliance_base == 0 ? "-" : absl::StrFormat("%.1f%%", 100.0 * on_time / compliance_base),
        absl::StrCat(overdue, " overdue, ", at_risk, " at risk")},
+      {"短信 SMS sent", Count(d.sms_delivered),
+       absl::StrCat(d.sms, " queued, ", d.sms_failed, " failed for good")},
   };
 }
 
@@ -387,25 +397,38 @@ bool Numeric(const std::string& s) {
          s.find_first_not_of("0123456789.,-%") == std::string::npos;
 }
 
-void WriteTable(std::ostream& out, const Data& d, const std::vector<Kpi>& kpis,
-                const std::vector<Section>& sections) {
+void WriteSection(std::ostream& out, const Section& s) {
+  out << "\n" << s.title << "\n";
+  std::vector<size_t> w(s.columns.size(), 0);
+  for (size_t i = 0; i < s.columns.size(); ++i) w[i] = Width(s.columns[i]);
+  for (const auto& r : s.rows)
+    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], Width(r[i]));
+  for (size_t i = 0; i < s.columns.size(); ++i) out << "  " << Pad(s.columns[i], w[i], i > 0);
+  out << '\n';
+  for (size_t i = 0; i < s.columns.size(); ++i) out << "  " << std::string(w[i], '-');
+  out << '\n';
+  for (const auto& r : s.rows) {
+    for (size_t i = 0; i < r.size() && i < w.size(); ++i) out << "  " << Pad(r[i], w[i], Numeric(r[i]));
+    out << '\n';
+  }
+}
+
+// `summary`: only the sections a person reads first.
+bool InSummary(const Section& s) {
+  for (const char* prefix : {"Enrollment rejections", "理赔 Claims by benefit", "理赔 Claims by site",
+                             "Claim denials", "90日", "Claims late"}) {
+    if (s.title.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+void WriteTable(std::ostream& out, const Data& d, absl::CivilDay as_of, const std::vector<Kpi>& kpis,
+                const std::vector<Section>& sections, bool summary) {
   out << "新就业形态劳动者互助保障计划 — plan year " << d.plan_year << " (" << d.events
-      << " events read)\n\n";
+      << " events read, as of " << absl::FormatCivilTime(as_of) << ")\n\n";
   for (const Kpi& k : kpis) out << "  " << Pad(k.label, 28, false) << Pad(k.value, 16, true) << "   " << k.note << '\n';
   for (const Section& s : sections) {
-    out << "\n" << s.title << "\n";
-    std::vector<size_t> w(s.columns.size(), 0);
-    for (size_t i = 0; i < s.columns.size(); ++i) w[i] = Width(s.columns[i]);
-    for (const auto& r : s.rows)
-      for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], Width(r[i]));
-    for (size_t i = 0; i < s.columns.size(); ++i) out << "  " << Pad(s.columns[i], w[i], i > 0);
-    out << '\n';
-    for (size_t i = 0; i < s.columns.size(); ++i) out << "  " << std::string(w[i], '-');
-    out << '\n';
-    for (const auto& r : s.rows) {
-      for (size_t i = 0; i < r.size() && i < w.size(); ++i) out << "  " << Pad(r[i], w[i], Numeric(r[i]));
-      out << '\n';
-    }
+    if (!summary || InSummary(s)) WriteSection(out, s);
   }
 }
 
@@ -508,6 +531,66 @@ void WriteHtml(std::ostream& out, const Data& d, absl::CivilDay as_of, const std
 
 }  // namespace
 
+namespace ops {
+
+PlanYearReport::PlanYearReport(int plan_year) : data_(std::make_unique<ReportData>()) {
+  data_->plan_year = plan_year;
+}
+PlanYearReport::~PlanYearReport() = default;
+
+void PlanYearReport::Add(const v1::Envelope& event) { Fold(*data_, event); }
+
+absl::Status PlanYearReport::ReadLog(const kafka::ClientConfig& client, const std::string& prefix) {
+  for (const std::string& topic : EventsTopics(prefix)) {
+    absl::Status s = ReadTopic(client, topic, [this](const kafka::Message& m) {
+      absl::StatusOr<v1::Envelope> env = events::ParseEnvelope(m);
+      if (env.ok()) Fold(*data_, *env);
+      return true;
+    });
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(topic, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::CivilDay PlanYearReport::last_day() const { return data_->last_day; }
+int64_t PlanYearReport::events() const { return data_->events; }
+
+PlanYearReport::Counts PlanYearReport::counts() const {
+  Counts c;
+  c.claims = static_cast<int64_t>(data_->claims.size());
+  for (const auto& [id, claim] : data_->claims) {
+    const bool paid = data_->paid.count(id) > 0;
+    if (paid) {
+      ++c.claims_paid;
+    } else if (claim.decision.status() == v1::CLAIM_STATUS_APPROVED) {
+      ++c.claims_approved_unpaid;
+    } else if (claim.decision.status() == v1::CLAIM_STATUS_INVESTIGATING) {
+      ++c.claims_investigating;
+    }
+  }
+  c.sms_queued = data_->sms;
+  c.sms_delivered = data_->sms_delivered;
+  c.sms_failed = data_->sms_failed;
+  return c;
+}
+
+absl::Status PlanYearReport::Write(std::ostream& out, const std::string& format,
+                                   absl::CivilDay as_of) const {
+  if (format != "table" && format != "csv" && format != "html" && format != "summary") {
+    return absl::InvalidArgumentError("format: table, csv, html or summary");
+  }
+  Data d = *data_;  // Build marks the paid claims
+  std::vector<Kpi> kpis;
+  std::vector<Section> sections;
+  Build(d, as_of, &kpis, &sections);
+  if (format == "table" || format == "summary") WriteTable(out, d, as_of, kpis, sections, format == "summary");
+  if (format == "csv") WriteCsv(out, d, kpis, sections);
+  if (format == "html") WriteHtml(out, d, as_of, kpis, sections);
+  return absl::OkStatus();
+}
+
+}  // namespace ops
+
 int RunReportCommand(int argc, char** argv) {
   absl::StatusOr<ops::Args> args = ops::ParseArgs(argc, argv, {"help"});
   if (!args.ok()) return Usage(std::string(args.status().message()));
@@ -515,27 +598,19 @@ int RunReportCommand(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  Data d;
-  if (!absl::SimpleAtoi(args->Get("plan-year"), &d.plan_year)) return Usage("--plan-year Y is required");
+  int plan_year = 0;
+  if (!absl::SimpleAtoi(args->Get("plan-year"), &plan_year)) return Usage("--plan-year Y is required");
   const std::string format = args->Get("format", nullptr, "table");
-  if (format != "table" && format != "csv" && format != "html") return Usage("--format table|csv|html");
-  const kafka::ClientConfig client = ops::ClientFrom(*args);
-  for (const std::string& topic : ops::EventsTopics(ops::PrefixFrom(*args))) {
-    absl::Status s = ops::ReadTopic(client, topic, [&d](const kafka::Message& m) {
-      absl::StatusOr<v1::Envelope> env = events::ParseEnvelope(m);
-      if (env.ok()) Fold(d, *env);
-      return true;
-    });
-    if (!s.ok()) {
-      std::cerr << "mutualctl report: " << topic << ": " << s << '\n';
-      return 2;
-    }
+  if (format != "table" && format != "csv" && format != "html" && format != "summary") {
+    return Usage("--format table|csv|html|summary");
   }
-  absl::CivilDay as_of = d.last_day;
+  ops::PlanYearReport report(plan_year);
+  if (absl::Status s = report.ReadLog(ops::ClientFrom(*args), ops::PrefixFrom(*args)); !s.ok()) {
+    std::cerr << "mutualctl report: " << s << '\n';
+    return 2;
+  }
+  absl::CivilDay as_of = report.last_day();
   if (args->Has("as-of") && !ops::ParseDay(args->Get("as-of"), &as_of)) return Usage("--as-of YYYY-MM-DD");
-  std::vector<Kpi> kpis;
-  std::vector<Section> sections;
-  Build(d, as_of, &kpis, &sections);
 
   std::ofstream file;
   std::ostream* out = &std::cout;
@@ -547,9 +622,7 @@ int RunReportCommand(int argc, char** argv) {
     }
     out = &file;
   }
-  if (format == "table") WriteTable(*out, d, kpis, sections);
-  if (format == "csv") WriteCsv(*out, d, kpis, sections);
-  if (format == "html") WriteHtml(*out, d, as_of, kpis, sections);
+  if (absl::Status s = report.Write(*out, format, as_of); !s.ok()) return Usage(std::string(s.message()));
   out->flush();
   if (!*out) {
     std::cerr << "mutualctl report: write failed\n";
