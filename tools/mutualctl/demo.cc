@@ -561,6 +561,7 @@ int RunDemoCommand(int argc, char** argv) {
   if (!absl::SimpleAtoi(args->Get("sms-wait", nullptr, "600"), &sms_wait) || sms_wait < 0) {
     return Usage("--sms-wait: a number of seconds");
   }
+  std::cout << std::unitbuf;  // each step shows as it happens, also into a log file
   Demo demo(*args);
   return demo.Run();
 }
