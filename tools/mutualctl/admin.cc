@@ -1,4 +1,5 @@
 #include "admin.h"
+#include "channel.h"
 
 #include <fstream>
 #include <iostream>
@@ -122,7 +123,7 @@ int RunPlatformCommand(int argc, char** argv) {
   std::string token;
   if (!Connection(a, &servers, &token, &error)) return Usage(error);
   auto stub = v1::AdminService::NewStub(
-      grpc::CreateChannel(servers.front(), grpc::InsecureChannelCredentials()));
+      OpenChannel(servers.front()));
   if (a.positional[0] == "register") {
     v1::RegisterPlatformRequest req;
     v1::Platform* p = req.mutable_platform();
@@ -167,7 +168,7 @@ int RunClockCommand(int argc, char** argv) {
   int failures = 0;
   for (const std::string& server : servers) {
     auto stub =
-        v1::AdminService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+        v1::AdminService::NewStub(OpenChannel(server));
     v1::ClockState state;
     grpc::Status s;
     if (verb == "get" && a.positional.size() == 1) {

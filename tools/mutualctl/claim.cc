@@ -1,4 +1,5 @@
 #include "claim.h"
+#include "channel.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -292,7 +293,7 @@ int RunInvestigate(int argc, char** argv) {
   if (server.empty() || token_file.empty()) return Usage("--server and --token-file are required");
   std::string token, error;
   if (!ReadToken(token_file, &token, &error)) return Usage(error);
-  auto stub = v1::ClaimsService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  auto stub = v1::ClaimsService::NewStub(OpenChannel(server));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -347,7 +348,7 @@ int RunClaimCommand(int argc, char** argv) {
   std::string token, error;
   if (!ReadToken(token_file, &token, &error)) return Usage(error);
 
-  auto stub = v1::ClaimsService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  auto stub = v1::ClaimsService::NewStub(OpenChannel(server));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));

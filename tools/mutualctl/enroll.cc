@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -832,7 +833,10 @@ int Enroll(const EnrollOptions& options, std::ostream& out, std::ostream& err) {
 
   std::vector<std::optional<v1::EnrollmentResult>> results(rows.size());
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      server::ClientCredentials(options.ca_file);
+      server::ClientCredentials(!options.ca_file.empty() ? options.ca_file
+                               : std::getenv("MUTUALAID_CA_CERT") != nullptr
+                                   ? std::string(std::getenv("MUTUALAID_CA_CERT"))
+                                   : std::string());
   if (!credentials.ok()) {
     err << "mutualctl enroll: --ca: " << credentials.status().message() << '\n';
     return kEnrollFailed;

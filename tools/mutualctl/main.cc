@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "admin.h"
+#include "channel.h"
 #include "claim.h"
 #include "demo.h"
 #include "enroll.h"
@@ -51,7 +52,10 @@ constexpr Subcommand kSubcommands[] = {
 };
 
 void PrintUsage(std::ostream& out) {
-  out << "usage: mutualctl <subcommand> [args...]\n\nsubcommands:\n";
+  out << "usage: mutualctl [--ca-cert FILE] <subcommand> [args...]\n\n"
+         "  --ca-cert FILE  talk TLS to the services, trusting this CA certificate\n"
+         "                  (or MUTUALAID_CA_CERT=FILE; local stack: var/local/certs/ca.pem)\n\n"
+         "subcommands:\n";
   for (const Subcommand& command : kSubcommands) {
     out << "  " << command.usage;
     for (size_t i = command.usage.size(); i < 24; ++i) out << ' ';
@@ -69,6 +73,35 @@ int RunHelp(int /*argc*/, char** /*argv*/) {
 
 int main(int argc, char** argv) {
   using mutualaid::mutualctl::kSubcommands;
+  if (argc < 2) {
+    mutualaid::mutualctl::PrintUsage(std::cerr);
+    return 2;
+  }
+  // Options before the subcommand: --ca-cert FILE (TLS to the services).
+  while (argc >= 2 && std::string_view(argv[1]).rfind("--ca-cert", 0) == 0) {
+    std::string_view flag = argv[1];
+    std::string file;
+    if (flag == "--ca-cert" && argc >= 3) {
+      file = argv[2];
+      argc -= 2;
+      argv += 2;
+    } else if (flag.rfind("--ca-cert=", 0) == 0) {
+      file = std::string(flag.substr(10));
+      argc -= 1;
+      argv += 1;
+    } else {
+      std::cerr << "mutualctl: --ca-cert needs a file\n";
+      return 2;
+    }
+    if (absl::Status s = mutualaid::mutualctl::SetCaCertFile(file); !s.ok()) {
+      std::cerr << "mutualctl: " << s.message() << '\n';
+      return 2;
+    }
+  }
+  if (absl::Status s = mutualaid::mutualctl::CheckCaCertFile(); !s.ok()) {
+    std::cerr << "mutualctl: " << s.message() << '\n';
+    return 2;
+  }
   if (argc < 2) {
     mutualaid::mutualctl::PrintUsage(std::cerr);
     return 2;

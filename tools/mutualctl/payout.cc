@@ -1,4 +1,5 @@
 #include "payout.h"
+#include "channel.h"
 
 #include <fstream>
 #include <iostream>
@@ -131,7 +132,7 @@ int RunPayoutCommand(int argc, char** argv) {
   std::string token;
   if (!ReadFile(token_file, &token)) return Usage("cannot read " + token_file);
   token = std::string(absl::StripAsciiWhitespace(token));
-  auto stub = v1::PayoutService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  auto stub = v1::PayoutService::NewStub(OpenChannel(server));
   auto context = [&token] {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->AddMetadata("authorization", "Bearer " + token);

@@ -1,4 +1,5 @@
 #include "sms.h"
+#include "channel.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -117,7 +118,7 @@ int RunSmsCommand(int argc, char** argv) {
   if (!in || token.empty()) return Usage("cannot read a token from " + token_file);
 
   auto stub = v1::NotificationService::NewStub(
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+      OpenChannel(server));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));

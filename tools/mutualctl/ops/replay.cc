@@ -21,6 +21,7 @@
 #include "mutualaid/processor/replay.h"
 #include "mutualaid/store/state_store.h"
 #include "mutualaid/v1/admin.grpc.pb.h"
+#include "channel.h"
 #include "ops.h"
 #include "services/claims/claims_logic.h"
 #include "services/enrollment/enrollment_logic.h"
@@ -208,7 +209,7 @@ int RunReplayCommand(int argc, char** argv) {
   }
   if (!compare) return 0;
 
-  auto stub = v1::AdminService::NewStub(grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  auto stub = v1::AdminService::NewStub(OpenChannel(server));
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", "Bearer " + token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
