@@ -100,6 +100,8 @@ class Demo {
 
   absl::StatusOr<absl::CivilDay> Today();
   absl::Status SetClock(absl::CivilDay day, const std::string& why);
+  // Moves the services' clocks on by `seconds` (the same day).
+  absl::Status Tick(int seconds);
   absl::Status RegisterPlatforms();
   // Streams `rows` as platform `platform`'s CSV; the ID numbers of the rows accepted.
   absl::StatusOr<std::vector<std::string>> Enroll(const std::string& platform,
@@ -157,6 +159,20 @@ absl::Status Demo::SetClock(absl::CivilDay day, const std::string& why) {
                                                r.ok() ? r->body : std::string(r.status().message())));
   }
   std::cout << "   services (4) and fake bank on " << DayText(day) << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Demo::Tick(int seconds) {
+  absl::StatusOr<std::string> token = Token("operations");
+  if (!token.ok()) return token.status();
+  for (const std::string& server : {enrollment_, claims_, payout_, notification_}) {
+    auto stub = v1::AdminService::NewStub(Channel(server));
+    v1::AdvanceClockRequest req;
+    req.set_seconds(seconds);
+    v1::ClockState state;
+    grpc::Status s = stub->AdvanceClock(Context(*token).get(), req, &state);
+    if (!s.ok()) return absl::UnavailableError(absl::StrCat(server, ": AdvanceClock: ", s.error_message()));
+  }
   return absl::OkStatus();
 }
 
@@ -227,6 +243,18 @@ absl::StatusOr<std::vector<std::string>> Demo::Enroll(const std::string& platfor
   return accepted;
 }
 
+// Pads to `width` display columns (a CJK character takes two).
+std::string Pad(const std::string& s, size_t width) {
+  size_t w = 0;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    w += n >= 3 ? 2 : 1;
+    i += n;
+  }
+  return w >= width ? s + " " : s + std::string(width - w, ' ');
+}
+
 std::string Outcome(const v1::ClaimDecision& c) {
   std::string status = ops::ClaimStatusName(c.status());
   std::vector<std::string> reasons;
@@ -266,9 +294,9 @@ bool Demo::File(const std::string& role, std::vector<std::string> flags) {
     return false;
   }
   filed_.push_back(app->claim_id());
-  std::cout << absl::StrFormat("   %-13s %-10s %-8s %s%s\n", app->claim_id(),
-                               ops::BenefitLabel(resp.claim().benefit()), app->site(),
-                               Outcome(resp.claim()), resp.replayed() ? " (filed before)" : "");
+  std::cout << "   " << Pad(app->claim_id(), 14) << Pad(ops::BenefitLabel(resp.claim().benefit()), 20)
+            << Pad(app->site(), 10) << Outcome(resp.claim()) << (resp.replayed() ? " (filed before)" : "")
+            << "\n";
   return true;
 }
 
@@ -292,8 +320,8 @@ absl::Status Demo::Investigate(const std::map<std::string, std::string>& deny) {
     v1::DecideInvestigationResponse resp;
     s = stub->DecideInvestigation(Context(*token).get(), req, &resp);
     if (!s.ok()) return absl::UnavailableError(absl::StrCat("DecideInvestigation ", c.claim_id(), ": ", s.error_message()));
-    std::cout << absl::StrFormat("   %-13s %-10s %s: %s\n", c.claim_id(), ops::BenefitLabel(c.benefit()),
-                                 req.approve() ? "approved" : "denied", req.reason());
+    std::cout << "   " << Pad(c.claim_id(), 14) << Pad(ops::BenefitLabel(c.benefit()), 20)
+              << (req.approve() ? "approved: " : "denied: ") << req.reason() << "\n";
   }
   return absl::OkStatus();
 }
@@ -338,7 +366,8 @@ absl::Status Demo::WaitForPayouts() {
 
 void Demo::WaitForSms() {
   std::cout << "\n== SMS: cover-start messages for every enrolled worker, then payment and denial\n"
-               "   messages, go out through the fake SMS gateway at the configured rate\n";
+               "   messages, go out through the fake SMS gateway at the configured rate (per second\n"
+               "   of the services' clock, which now runs on with real time, the same day)\n";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(sms_wait_);
   int64_t last = -1;
   while (true) {
@@ -356,12 +385,19 @@ void Demo::WaitForSms() {
       last = done;
     }
     if (c.sms_queued > 0 && done >= c.sms_queued) return;
+    const auto polled = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - polled < std::chrono::seconds(5)) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (absl::Status t = Tick(1); !t.ok()) {
+        std::cout << "   (cannot move the clock on: " << t.message() << ")\n";
+        return;
+      }
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       std::cout << "   still sending after " << sms_wait_
-                << " s; the rest goes out in the background (mutualctl report shows them)\n";
+                << " s; the rest goes out as the clock moves on (mutualctl report shows them)\n";
       return;
     }
-    std::this_thread::sleep_for(std::chrono::seconds(5));
   }
 }
 
@@ -428,13 +464,13 @@ int Demo::Run() {
   }
   // P02's workers 1201-2000 are P01's too: the platform that sent them first wins.
   absl::StatusOr<std::vector<std::string>> p01 =
-      Enroll("P01", "2022-03", GenerateWorkers({.count = 1500, .first = 1, .seed = 1}));
+      Enroll("P01", "2022-03", GenerateWorkers({.count = 1500, .first = 1, .seed = 1, .record_prefix = "2022-03-R"}));
   if (!p01.ok()) return fail(p01.status());
   absl::StatusOr<std::vector<std::string>> p02 =
-      Enroll("P02", "2022-03", GenerateWorkers({.count = 800, .first = 1201, .seed = 2}));
+      Enroll("P02", "2022-03", GenerateWorkers({.count = 800, .first = 1201, .seed = 2, .record_prefix = "2022-03-R"}));
   if (!p02.ok()) return fail(p02.status());
   absl::StatusOr<std::vector<std::string>> p03 =
-      Enroll("P03", "2022-03", GenerateWorkers({.count = 500, .first = 5001, .seed = 3}));
+      Enroll("P03", "2022-03", GenerateWorkers({.count = 500, .first = 5001, .seed = 3, .record_prefix = "2022-03-R"}));
   if (!p03.ok()) return fail(p03.status());
 
   if (absl::Status s = SetClock(absl::CivilDay(2022, 6, 10),
@@ -443,7 +479,7 @@ int Demo::Run() {
     return fail(s);
   }
   absl::StatusOr<std::vector<std::string>> june =
-      Enroll("P03", "2022-06", GenerateWorkers({.count = 120, .first = 7001, .seed = 4}));
+      Enroll("P03", "2022-06", GenerateWorkers({.count = 120, .first = 7001, .seed = 4, .record_prefix = "2022-06-R"}));
   if (!june.ok()) return fail(june.status());
   // P02's own workers start after P01's 1-1500 in its accepted list.
   std::vector<std::string> p02_own;
@@ -468,7 +504,7 @@ int Demo::Run() {
       !s.ok()) {
     return fail(s);
   }
-  std::cout << "   claim id      benefit    site     decision\n";
+  std::cout << "   " << Pad("claim", 14) << Pad("benefit", 20) << Pad("site", 10) << "decision\n";
   File("hall", with_card({"--claim-id", "DEMO-2022-01", "--id-number", a[0], "--benefit", "HOSPITAL_ALLOWANCE",
                           "--site", "服务大厅", "--cause", "ILLNESS", "--hospital", "DESIGNATED_HOSPITAL",
                           "--admission", "2022-08-01", "--discharge", "2022-08-11"}));
@@ -526,6 +562,7 @@ int Demo::Run() {
   File("district", with_card({"--claim-id", "DEMO-2022-14", "--id-number", b[4], "--benefit",
                               "HOSPITAL_ALLOWANCE", "--site", "浦东新区", "--cause", "ILLNESS", "--hospital",
                               "DESIGNATED_HOSPITAL", "--admission", "2022-10-20", "--discharge", "2022-10-25"}));
+  // An inpatient stay after an accident: the hospital allowance is for illness.
   File("hall", with_card({"--claim-id", "DEMO-2022-15", "--id-number", a[5], "--benefit", "HOSPITAL_ALLOWANCE",
                           "--site", "黄浦", "--cause", "ACCIDENT", "--hospital", "DESIGNATED_HOSPITAL",
                           "--admission", "2022-10-02", "--discharge", "2022-10-06"}));

@@ -16,12 +16,14 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: mutualctl generate workers --count N [--seed S] [--first N] [--bad-percent P]\n"
-    "                                  [--duplicate-percent P] [--out FILE]\n"
+    "                                  [--duplicate-percent P] [--record-prefix R] [--out FILE]\n"
     "  A platform's enrollment CSV (header: 记录编号,姓名,身份证号,手机号,行业) of made-up\n"
     "  workers aged 18-55 with valid ID numbers; about P%% of rows are broken (bad check\n"
     "  character, bad phone, unknown industry) and P%% repeat an earlier worker. Worker\n"
     "  numbers start at --first (default 1), so files for several platforms can overlap\n"
-    "  or not. The same seed makes the same file.\n";
+    "  or not. Record ids are R1, R2, … (--record-prefix: e.g. 2022-04-R for a later\n"
+    "  month's file; the service answers a record id it knows as a retry). The same\n"
+    "  seed makes the same file.\n";
 
 constexpr const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
                                      "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"};
@@ -52,7 +54,7 @@ std::vector<GeneratedWorker> GenerateWorkers(const GenerateOptions& options) {
     }
     std::mt19937_64 person(worker * 2654435761u + 17);  // the same worker, the same person
     GeneratedWorker w;
-    w.record_id = absl::StrCat("R", row + 1);
+    w.record_id = absl::StrCat(options.record_prefix, row + 1);
     w.worker = static_cast<int64_t>(worker);
     w.id_number = IdNumberOf(worker, person);
     w.name = std::string(kSurnames[person() % 20]) + kGiven[person() % 19];
@@ -96,7 +98,7 @@ int RunGenerateCommand(int argc, char** argv) {
     return 2;
   }
   int64_t count = 0, first = 1, seed = 1, bad = 3, dup = 2;
-  std::string out;
+  std::string out, record_prefix = "R";
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (i + 1 >= argc) {
@@ -112,6 +114,8 @@ int RunGenerateCommand(int argc, char** argv) {
                                                       : nullptr;
     if (flag == "--out") {
       out = value;
+    } else if (flag == "--record-prefix") {
+      record_prefix = value;
     } else if (target == nullptr || !absl::SimpleAtoi(value, target) || *target < 0) {
       std::cerr << "mutualctl generate: bad flag " << flag << " " << value << "\n" << kUsage;
       return 2;
@@ -134,7 +138,8 @@ int RunGenerateCommand(int argc, char** argv) {
                                    .first = first,
                                    .seed = seed,
                                    .bad_percent = bad,
-                                   .duplicate_percent = dup}),
+                                   .duplicate_percent = dup,
+                                   .record_prefix = record_prefix}),
                   o);
   o.flush();
   if (!o) {

@@ -17,11 +17,14 @@ struct GenerateOptions {
   int64_t seed = 1;               // the same seed makes the same rows
   int64_t bad_percent = 3;        // rows broken on purpose
   int64_t duplicate_percent = 2;  // rows repeating an earlier worker of the file
+  // Record ids are <record_prefix><row>: a platform's record ids must differ
+  // from month to month (the service answers a known one as a retry).
+  std::string record_prefix = "R";
 };
 
 // One row of a platform's enrollment CSV.
 struct GeneratedWorker {
-  std::string record_id;  // "R1", "R2", … (the platform's record id)
+  std::string record_id;  // "R1", "R2", … (the platform's record id, record_prefix + row)
   int64_t worker = 0;     // the worker's number: the same number is the same person
   std::string name;
   std::string id_number;
