@@ -370,6 +370,7 @@ void Demo::WaitForSms() {
                "   of the services' clock, which now runs on with real time, the same day)\n";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(sms_wait_);
   int64_t last = -1;
+  int stalled_polls = 0;
   while (true) {
     ops::PlanYearReport report(kPlanYear);
     absl::Status s = report.ReadLog(ops::ClientFrom(args_), ops::PrefixFrom(args_));
@@ -383,6 +384,12 @@ void Demo::WaitForSms() {
       std::cout << absl::StrFormat("   %d of %d SMS sent (%d failed for good)\n", c.sms_delivered,
                                    c.sms_queued, c.sms_failed);
       last = done;
+      stalled_polls = 0;
+    } else if (++stalled_polls >= 6 && done > 0) {
+      std::cout << "   " << c.sms_queued - done
+                << " still queued after 30 s without progress (held back by the notification\n"
+                   "   service's rules, or retrying): they go out as the clock moves on\n";
+      return;
     }
     if (c.sms_queued > 0 && done >= c.sms_queued) return;
     const auto polled = std::chrono::steady_clock::now();
