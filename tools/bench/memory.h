@@ -119,6 +119,14 @@ inline double Percentile(std::vector<double> v, double q) {
   return v[k];
 }
 
+// The median (the mean of the middle two of an even count).
+inline double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace mutualaid::bench
 
 #endif  // MUTUALAID_TOOLS_BENCH_MEMORY_H_
