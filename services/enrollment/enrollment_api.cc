@@ -92,6 +92,7 @@ absl::Status CheckPlatform(const v1::RegisterPlatformRequest& req) {
 }
 
 struct EnrollmentApi::Prepared {
+  absl::Status failed;                         // could not seal the record
   std::optional<v1::EnrollmentResult> answer;  // known without deciding
   std::string request_id;
   kafka::Record record;
@@ -159,6 +160,25 @@ EnrollmentApi::Prepared EnrollmentApi::Prepare(const std::string& platform_id,
   req->set_request_id(p.request_id);
   req->set_platform_id(platform_id);
   *req->mutable_record() = record;
+  if (ring_ != nullptr) {
+    // Name, ID number and phone leave this process only sealed.
+    v1::PersonalData person;
+    person.set_name(record.name());
+    person.set_id_number(record.id_number());
+    person.set_phone(record.phone());
+    absl::StatusOr<v1::SealedPersonalData> sealed = crypto::SealPerson(*ring_, h.worker_key, person);
+    if (!sealed.ok()) {
+      p.failed = sealed.status();
+      return p;
+    }
+    *req->mutable_sealed_person() = *std::move(sealed);
+    req->mutable_record()->clear_name();
+    req->mutable_record()->clear_id_number();
+    req->mutable_record()->clear_phone();
+    if (absl::StatusOr<std::string> phone = plan::NormalizePhone(record.phone()); phone.ok()) {
+      req->set_phone_key(keyer_.KeyFor(absl::StrCat("phone:", *phone)));
+    }
+  }
   *req->mutable_application_date() = events::ToProto(ShanghaiDay(now));  // stamped on receipt
   *req->mutable_received_at() = events::ToProto(now);
   req->set_caller(caller);
@@ -201,6 +221,11 @@ grpc::Status EnrollmentApi::StreamEnrollments(
         if (!shared->failed.ok()) break;
       }
       Prepared p = Prepare(platform_id, record, caller);
+      if (!p.failed.ok()) {
+        absl::MutexLock l(&shared->mu);
+        if (shared->failed.ok()) shared->failed = p.failed;
+        break;
+      }
       if (p.answer.has_value()) {
         absl::MutexLock l(&shared->mu);
         shared->ready.push_back(*std::move(p.answer));
@@ -286,6 +311,12 @@ grpc::Status EnrollmentApi::SubmitEnrollments(grpc::ServerContext* ctx,
   std::vector<kafka::Record> to_append;
   for (const v1::EnrollmentRecord& record : req->records()) {
     prepared.push_back(Prepare(who->subject, record, who->ToString()));
+    if (!prepared.back().failed.ok()) {
+      for (size_t i = 0; i + 1 < prepared.size(); ++i) {
+        if (tickets[i]) answers_.Forget(prepared[i].request_id, tickets[i]);
+      }
+      return ToGrpcStatus(prepared.back().failed);
+    }
     if (prepared.back().answer.has_value()) {
       tickets.push_back(nullptr);
     } else {
@@ -344,6 +375,9 @@ grpc::Status EnrollmentApi::GetEnrollment(grpc::ServerContext* ctx,
       });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!bad.ok()) return ToGrpcStatus(bad);
+  for (v1::Enrollment& e : *resp->mutable_enrollments()) {
+    if (absl::Status r = Reveal(&e); !r.ok()) return ToGrpcStatus(r);
+  }
   if (resp->enrollments_size() == 0) {
     return Error(grpc::StatusCode::NOT_FOUND, "no enrollment of that ID number for this caller");
   }
@@ -408,6 +442,9 @@ grpc::Status EnrollmentApi::ListEnrollments(grpc::ServerContext* ctx,
   });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!bad.ok()) return ToGrpcStatus(bad);
+  for (v1::Enrollment& e : *resp->mutable_enrollments()) {
+    if (absl::Status r = Reveal(&e); !r.ok()) return ToGrpcStatus(r);
+  }
   return grpc::Status::OK;
 }
 
@@ -468,6 +505,15 @@ grpc::Status EnrollmentApi::ChangeContactPhone(grpc::ServerContext* ctx,
   x->set_platform_id(who->subject);
   x->set_enrollment_id((*held)->enrollment().enrollment_id());
   x->set_new_phone(req->new_phone());
+  if (ring_ != nullptr) {
+    const std::string phone = plan::NormalizePhone(req->new_phone()).value_or(req->new_phone());
+    absl::StatusOr<v1::SealedPersonalData> sealed =
+        crypto::SealField(*ring_, wk, crypto::kFieldPhone, phone);
+    if (!sealed.ok()) return ToGrpcStatus(sealed.status());
+    *x->mutable_sealed_new_phone() = *std::move(sealed);
+    x->clear_new_phone();
+    x->set_phone_key(keyer_.KeyFor(absl::StrCat("phone:", phone)));
+  }
   x->set_caller(who->ToString());
   *x->mutable_requested_at() = events::ToProto(now);
   auto ticket = answers_.Expect(request_id);
@@ -482,7 +528,14 @@ grpc::Status EnrollmentApi::ChangeContactPhone(grpc::ServerContext* ctx,
     return ToGrpcStatus(got.status());
   }
   *resp->mutable_enrollment() = (*held)->enrollment();
-  *resp->mutable_enrollment()->mutable_person() = got->front().contact_phone_changed().person();
+  const v1::ContactPhoneChanged& changed = got->front().contact_phone_changed();
+  if (changed.has_sealed_person()) {
+    *resp->mutable_enrollment()->mutable_sealed_person() = changed.sealed_person();
+    resp->mutable_enrollment()->set_phone_key(changed.phone_key());
+  } else {
+    *resp->mutable_enrollment()->mutable_person() = changed.person();
+  }
+  if (absl::Status r = Reveal(resp->mutable_enrollment()); !r.ok()) return ToGrpcStatus(r);
   return grpc::Status::OK;
 }
 
@@ -514,7 +567,11 @@ grpc::Status EnrollmentApi::ListReviewQueue(grpc::ServerContext* ctx,
     last = std::string(eid);
     return true;
   });
-  return ToGrpcStatus(s);
+  if (!s.ok()) return ToGrpcStatus(s);
+  for (v1::ReviewItem& item : *resp->mutable_items()) {
+    if (absl::Status r = Reveal(item.mutable_enrollment()); !r.ok()) return ToGrpcStatus(r);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status EnrollmentApi::DecideReview(grpc::ServerContext* ctx,
@@ -562,6 +619,54 @@ grpc::Status EnrollmentApi::DecideReview(grpc::ServerContext* ctx,
                  "read the enrollment again");
   }
   *resp->mutable_enrollment() = got->front().enrollment_review_decided().enrollment();
+  if (absl::Status r = Reveal(resp->mutable_enrollment()); !r.ok()) return ToGrpcStatus(r);
+  return grpc::Status::OK;
+}
+
+absl::Status EnrollmentApi::Reveal(v1::Enrollment* e) const {
+  if (!e->has_sealed_person()) return absl::OkStatus();
+  if (ring_ == nullptr) return absl::FailedPreconditionError("sealed enrollment and no key ring");
+  absl::StatusOr<v1::PersonalData> p = crypto::OpenPerson(*ring_, e->worker_key(), e->sealed_person());
+  e->clear_sealed_person();
+  if (p.ok()) {
+    *e->mutable_person() = *std::move(p);
+    return absl::OkStatus();
+  }
+  if (crypto::IsErased(p.status())) {
+    e->mutable_person()->set_name(crypto::kErased);
+    e->mutable_person()->set_id_number(crypto::kErased);
+    e->mutable_person()->set_phone(crypto::kErased);
+    return absl::OkStatus();
+  }
+  return p.status();
+}
+
+grpc::Status EnrollmentApi::EraseWorkerData(grpc::ServerContext* ctx,
+                                            const v1::EraseWorkerDataRequest* req,
+                                            v1::EraseWorkerDataResponse* resp) {
+  auto who = server::CheckCall(auth_, *ctx, "EraseWorkerData", {Role::kOperations});
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (req->id_number().empty() == req->worker_key().empty()) {
+    return Error(grpc::StatusCode::INVALID_ARGUMENT, "id_number or worker_key: exactly one");
+  }
+  std::string wk = req->worker_key();
+  if (!req->id_number().empty()) {
+    wk = keyer_.KeyFor(req->id_number());
+  } else if (wk.size() != 64 || wk.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return Error(grpc::StatusCode::INVALID_ARGUMENT, "worker_key: 64 lower-case hex characters");
+  }
+  if (ring_ == nullptr) {
+    return Error(grpc::StatusCode::FAILED_PRECONDITION, "this service runs without a key ring");
+  }
+  absl::StatusOr<int> n = ring_->Erase(wk, who->ToString());
+  if (!n.ok()) {
+    if (absl::IsNotFound(n.status())) {
+      return Error(grpc::StatusCode::NOT_FOUND, "no personal data of that worker");
+    }
+    return ToGrpcStatus(n.status());
+  }
+  resp->set_worker_key(wk);
+  resp->set_keys_erased(*n);
   return grpc::Status::OK;
 }
 

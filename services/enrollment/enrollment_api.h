@@ -12,6 +12,7 @@
 
 #include "mutualaid/core/clock.h"
 #include "mutualaid/core/worker_key.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/kafka/producer.h"
 #include "mutualaid/server/answers.h"
 #include "mutualaid/server/auth.h"
@@ -63,6 +64,13 @@ class EnrollmentApi final : public v1::EnrollmentService::Service {
                                v1::ListReviewQueueResponse* resp) override;
   grpc::Status DecideReview(grpc::ServerContext* ctx, const v1::DecideReviewRequest* req,
                             v1::DecideReviewResponse* resp) override;
+  grpc::Status EraseWorkerData(grpc::ServerContext* ctx, const v1::EraseWorkerDataRequest* req,
+                               v1::EraseWorkerDataResponse* resp) override;
+
+  // The key ring the edge seals records with (before they are appended) and
+  // opens enrollments with for authorised readers. Without one, records go
+  // in clear and EraseWorkerData is FAILED_PRECONDITION.
+  void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
 
   // AdminService's platform hooks.
   grpc::Status RegisterPlatform(const server::Principal& who, const v1::RegisterPlatformRequest& req,
@@ -76,6 +84,8 @@ class EnrollmentApi final : public v1::EnrollmentService::Service {
                    const std::string& caller);
   absl::StatusOr<std::optional<v1::EnrollmentResult>> StoredAnswer(const std::string& request_id);
   v1::EnrollmentResult ResultFor(const v1::Envelope& event) const;
+  // An enrollment as a reader sees it: the person opened (or "erased").
+  absl::Status Reveal(v1::Enrollment* e) const;
   std::string NewId() const;
 
   ApiOptions o_;
@@ -85,6 +95,7 @@ class EnrollmentApi final : public v1::EnrollmentService::Service {
   kafka::Producer& producer_;
   const store::StateStore& store_;
   server::Answers& answers_;
+  crypto::KeyRing* ring_ = nullptr;
 };
 
 }  // namespace mutualaid::enrollment

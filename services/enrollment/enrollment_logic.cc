@@ -41,7 +41,8 @@ v1::EnrollmentStatus StatusOf(plan::EnrollmentOutcome o) {
 }
 
 // The stored enrollment as the rules see it.
-absl::StatusOr<plan::EnrollmentRecord> ToPlanRecord(const v1::HeldEnrollment& held) {
+absl::StatusOr<plan::EnrollmentRecord> ToPlanRecord(const v1::HeldEnrollment& held,
+                                                    const v1::PersonalData& person) {
   const v1::Enrollment& e = held.enrollment();
   plan::EnrollmentRecord r;
   plan::EnrollmentDecision& d = r.decision;
@@ -70,9 +71,9 @@ absl::StatusOr<plan::EnrollmentRecord> ToPlanRecord(const v1::HeldEnrollment& he
   d.review = !d.review_flags.empty();
   d.rule_set_version = held.decision().rule_set_version();
   d.platform_id = e.platform_id();
-  d.id_number = e.person().id_number();
-  d.name = e.person().name();
-  d.phone = e.person().phone();
+  d.id_number = person.id_number();
+  d.name = person.name();
+  d.phone = person.phone();
   d.industry = events::ToPlan(e.industry()).value_or(plan::Industry::kOther);
   switch (e.status()) {
     case v1::ENROLLMENT_STATUS_PENDING_REVIEW:
@@ -88,8 +89,32 @@ absl::StatusOr<plan::EnrollmentRecord> ToPlanRecord(const v1::HeldEnrollment& he
 }
 
 // Everything the rules know about a worker: enrollments and an approved death.
+// Opens a held enrollment's person: in clear from events from before sealing;
+// `fallback` (the request's own person) when the key was erased, so an erased
+// earlier year raises no review flag of its own.
+absl::StatusOr<v1::PersonalData> PersonOf(crypto::KeyRing* ring, const v1::Enrollment& e,
+                                          const std::string& worker_key,
+                                          const v1::PersonalData& fallback) {
+  if (!e.has_sealed_person()) return e.person();
+  if (ring == nullptr) return absl::InternalError("sealed enrollment in state and no key ring");
+  absl::StatusOr<v1::PersonalData> p = crypto::OpenPerson(*ring, worker_key, e.sealed_person());
+  if (p.ok()) return p;
+  const absl::StatusCode c = p.status().code();
+  if (c == absl::StatusCode::kUnavailable || c == absl::StatusCode::kDeadlineExceeded) {
+    return p.status();  // the key ring's broker: try again
+  }
+  return fallback;
+}
+
+bool Transient(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
 absl::StatusOr<plan::WorkerFile> LoadWorkerFile(const processor::State& state,
-                                                const std::string& worker_key) {
+                                                const std::string& worker_key,
+                                                crypto::KeyRing* ring,
+                                                const v1::PersonalData& fallback) {
   plan::WorkerFile file;
   absl::Status bad = absl::OkStatus();
   absl::Status s = state.ScanPrefix(
@@ -100,7 +125,13 @@ absl::StatusOr<plan::WorkerFile> LoadWorkerFile(const processor::State& state,
           bad = absl::InternalError("unreadable enrollment in state");
           return false;
         }
-        absl::StatusOr<plan::EnrollmentRecord> r = ToPlanRecord(held);
+        absl::StatusOr<v1::PersonalData> person =
+            PersonOf(ring, held.enrollment(), worker_key, fallback);
+        if (!person.ok()) {
+          bad = person.status();
+          return false;
+        }
+        absl::StatusOr<plan::EnrollmentRecord> r = ToPlanRecord(held, *person);
         if (!r.ok()) {
           bad = r.status();
           return false;
@@ -130,9 +161,11 @@ absl::StatusOr<plan::WorkerFile> LoadWorkerFile(const processor::State& state,
   return file;
 }
 
-v1::Enrollment ToEnrollment(const plan::EnrollmentDecision& d, const v1::EnrollmentRequested& req,
-                            const std::string& worker_key) {
+absl::StatusOr<v1::Enrollment> ToEnrollment(const plan::EnrollmentDecision& d,
+                                            const v1::EnrollmentRequested& req,
+                                            const std::string& worker_key, crypto::KeyRing* ring) {
   v1::Enrollment e;
+  e.set_worker_key(worker_key);
   e.set_enrollment_id(EnrollmentIdFor(worker_key, d.plan_year));
   e.set_request_id(req.request_id());
   e.set_platform_id(d.platform_id);
@@ -140,6 +173,14 @@ v1::Enrollment ToEnrollment(const plan::EnrollmentDecision& d, const v1::Enrollm
   e.mutable_person()->set_name(d.name);
   e.mutable_person()->set_id_number(d.id_number);
   e.mutable_person()->set_phone(d.phone);
+  if (req.has_sealed_person()) {
+    // The person as the rules normalised it, sealed; nothing in clear.
+    absl::StatusOr<v1::SealedPersonalData> sealed = crypto::SealPerson(*ring, worker_key, e.person());
+    if (!sealed.ok()) return sealed.status();
+    *e.mutable_sealed_person() = *std::move(sealed);
+    e.clear_person();
+    e.set_phone_key(req.phone_key());
+  }
   e.set_industry(ToProto(d.industry));
   e.set_plan_year(d.plan_year);
   e.set_kind(ToProto(d.kind));
@@ -151,6 +192,12 @@ v1::Enrollment ToEnrollment(const plan::EnrollmentDecision& d, const v1::Enrollm
   e.mutable_fee_split()->set_worker_fen(d.worker_share_fen);
   e.set_status(StatusOf(d.outcome));
   return e;
+}
+
+// The key of a phone's usage: its keyed hash, or (events from before sealing)
+// the phone itself.
+std::string PhoneUsageKey(int plan_year, const std::string& phone_key, const std::string& phone) {
+  return store::KeyBuilder().Int64(plan_year).Text(!phone_key.empty() ? phone_key : phone).Build();
 }
 
 std::string PlatformIdOk(const std::string& id) {
@@ -277,16 +324,36 @@ absl::Status EnrollmentLogic::DecideEnrollment(const processor::State& state,
 
   absl::StatusOr<absl::CivilDay> received = FromProto(req.application_date(), "application_date");
   if (!received.ok()) return absl::InvalidArgumentError(received.status().message());
+  v1::PersonalData person;
+  person.set_name(req.record().name());
+  person.set_id_number(req.record().id_number());
+  person.set_phone(req.record().phone());
+  if (req.has_sealed_person()) {
+    if (ring_ == nullptr) return absl::InternalError("sealed enrollment request and no key ring");
+    absl::StatusOr<v1::PersonalData> opened =
+        crypto::OpenPerson(*ring_, request.worker_key(), req.sealed_person());
+    if (!opened.ok()) {
+      if (Transient(opened.status())) return opened.status();
+      return absl::InvalidArgumentError(
+          absl::StrCat("sealed_person: ", opened.status().message()));
+    }
+    person = *std::move(opened);
+  }
   plan::EnrollmentRequest pr;
   pr.platform_id = req.platform_id();
-  pr.id_number = req.record().id_number();
-  pr.name = req.record().name();
-  pr.phone = req.record().phone();
+  pr.id_number = person.id_number();
+  pr.name = person.name();
+  pr.phone = person.phone();
   pr.industry = req.record().industry();
   pr.received_on = *received;
   pr.worker_share_fen = req.record().fee_split().worker_fen();
 
-  absl::StatusOr<plan::WorkerFile> file = LoadWorkerFile(state, request.worker_key());
+  v1::PersonalData fallback = person;
+  if (absl::StatusOr<std::string> n = plan::NormalizeName(person.name()); n.ok()) {
+    fallback.set_name(*n);
+  }
+  absl::StatusOr<plan::WorkerFile> file =
+      LoadWorkerFile(state, request.worker_key(), ring_, fallback);
   if (!file.ok()) return file.status();
   plan::EnrollmentContext ctx;
   auto platform = state.Get(kPlatforms, req.platform_id());
@@ -294,13 +361,18 @@ absl::Status EnrollmentLogic::DecideEnrollment(const processor::State& state,
   ctx.platform_registered = platform->has_value();
   const int plan_year = plan::CoverageFor(*received).plan_year;
   if (absl::StatusOr<std::string> phone = plan::NormalizePhone(pr.phone); phone.ok()) {
-    auto usage = Read<v1::PhoneUsageState>(
-        state, kPhones, store::KeyBuilder().Int64(plan_year).Text(*phone).Build());
+    auto usage = Read<v1::PhoneUsageState>(state, kPhones,
+                                           PhoneUsageKey(plan_year, req.phone_key(), *phone));
     if (!usage.ok()) return usage.status();
     ctx.phone_usage.plan_year = plan_year;
     ctx.phone_usage.phone = *phone;
     if (usage->has_value()) {
       for (const std::string& id : (*usage)->id_numbers()) ctx.phone_usage.id_numbers.push_back(id);
+      // Worker keys stand for the other workers; this worker counts as itself.
+      for (const std::string& wk : (*usage)->worker_keys()) {
+        ctx.phone_usage.id_numbers.push_back(
+            wk == request.worker_key() ? plan::NormalizeIdNumberText(pr.id_number) : wk);
+      }
     }
   }
 
@@ -323,12 +395,16 @@ absl::Status EnrollmentLogic::DecideEnrollment(const processor::State& state,
     *x->mutable_decision() = events::ToDecisionRecord(d);
     x->set_plan_year(d.plan_year);
   } else if (d.outcome == plan::EnrollmentOutcome::kPendingReview) {
+    absl::StatusOr<v1::Enrollment> e = ToEnrollment(d, req, request.worker_key(), ring_);
+    if (!e.ok()) return e.status();
     v1::EnrollmentPendingReview* x = answer.mutable_enrollment_pending_review();
-    *x->mutable_enrollment() = ToEnrollment(d, req, request.worker_key());
+    *x->mutable_enrollment() = *std::move(e);
     *x->mutable_decision() = events::ToDecisionRecord(d);
   } else {
+    absl::StatusOr<v1::Enrollment> e = ToEnrollment(d, req, request.worker_key(), ring_);
+    if (!e.ok()) return e.status();
     v1::EnrollmentAccepted* x = answer.mutable_enrollment_accepted();
-    *x->mutable_enrollment() = ToEnrollment(d, req, request.worker_key());
+    *x->mutable_enrollment() = *std::move(e);
     *x->mutable_decision() = events::ToDecisionRecord(d);
     x->set_approved_by("auto");
   }
@@ -375,7 +451,19 @@ absl::Status EnrollmentLogic::DecidePhoneChange(const processor::State& state,
                                                 const v1::Envelope& request,
                                                 std::vector<kafka::Record>* out) {
   const v1::ContactPhoneChangeRequested& req = request.contact_phone_change_requested();
-  absl::StatusOr<std::string> phone = plan::NormalizePhone(req.new_phone());
+  std::string new_phone = req.new_phone();
+  if (req.has_sealed_new_phone()) {
+    if (ring_ == nullptr) return absl::InternalError("sealed phone change and no key ring");
+    absl::StatusOr<std::string> opened =
+        crypto::OpenField(*ring_, request.worker_key(), crypto::kFieldPhone, req.sealed_new_phone());
+    if (!opened.ok()) {
+      if (Transient(opened.status())) return opened.status();
+      return absl::InvalidArgumentError(
+          absl::StrCat("sealed_new_phone: ", opened.status().message()));
+    }
+    new_phone = *std::move(opened);
+  }
+  absl::StatusOr<std::string> phone = plan::NormalizePhone(new_phone);
   if (!phone.ok()) return absl::InvalidArgumentError("new_phone: not a mainland mobile number");
   auto key = state.Get(kEnrollmentIds, req.enrollment_id());
   if (!key.ok()) return key.status();
@@ -389,8 +477,25 @@ absl::Status EnrollmentLogic::DecidePhoneChange(const processor::State& state,
   v1::ContactPhoneChanged* x = answer.mutable_contact_phone_changed();
   x->set_enrollment_id(req.enrollment_id());
   x->set_platform_id(req.platform_id());
-  *x->mutable_person() = (*held)->enrollment().person();
-  x->mutable_person()->set_phone(*phone);
+  const v1::Enrollment& e = (*held)->enrollment();
+  if (e.has_sealed_person()) {
+    if (ring_ == nullptr) return absl::InternalError("sealed enrollment in state and no key ring");
+    absl::StatusOr<v1::PersonalData> person =
+        crypto::OpenPerson(*ring_, request.worker_key(), e.sealed_person());
+    if (!person.ok()) {
+      if (Transient(person.status())) return person.status();
+      return absl::InvalidArgumentError(absl::StrCat("enrollment_id: ", person.status().message()));
+    }
+    person->set_phone(*phone);
+    absl::StatusOr<v1::SealedPersonalData> sealed =
+        crypto::SealPerson(*ring_, request.worker_key(), *person);
+    if (!sealed.ok()) return sealed.status();
+    *x->mutable_sealed_person() = *std::move(sealed);
+    x->set_phone_key(req.phone_key());
+  } else {
+    *x->mutable_person() = e.person();
+    x->mutable_person()->set_phone(*phone);
+  }
   x->set_caller(req.caller());
   out->push_back(events::ToRecord("", std::move(answer)));
   return absl::OkStatus();
@@ -434,11 +539,18 @@ absl::Status EnrollmentLogic::Apply(processor::State& state, const kafka::Messag
               "");
   };
   auto count_phone = [&](const v1::Enrollment& e) -> absl::Status {
-    const std::string key =
-        store::KeyBuilder().Int64(e.plan_year()).Text(e.person().phone()).Build();
+    const std::string key = PhoneUsageKey(e.plan_year(), e.phone_key(), e.person().phone());
     auto usage = Read<v1::PhoneUsageState>(state, kPhones, key);
     if (!usage.ok()) return usage.status();
     v1::PhoneUsageState u = usage->value_or(v1::PhoneUsageState());
+    if (e.has_sealed_person()) {
+      for (const std::string& k : u.worker_keys()) {
+        if (k == wk) return absl::OkStatus();
+      }
+      u.add_worker_keys(wk);
+      state.Put(kPhones, key, u.SerializeAsString());
+      return absl::OkStatus();
+    }
     for (const std::string& id : u.id_numbers()) {
       if (id == e.person().id_number()) return absl::OkStatus();
     }
@@ -524,7 +636,13 @@ absl::Status EnrollmentLogic::Apply(processor::State& state, const kafka::Messag
       if (!held.ok()) return held.status();
       if (!held->has_value()) return absl::InvalidArgumentError("phone change of an unknown enrollment");
       v1::HeldEnrollment h = **held;
-      h.mutable_enrollment()->mutable_person()->set_phone(x.person().phone());
+      if (x.has_sealed_person()) {
+        *h.mutable_enrollment()->mutable_sealed_person() = x.sealed_person();
+        h.mutable_enrollment()->clear_person();
+        h.mutable_enrollment()->set_phone_key(x.phone_key());
+      } else {
+        h.mutable_enrollment()->mutable_person()->set_phone(x.person().phone());
+      }
       state.Put(kEnrollments, **key, h.SerializeAsString());
       return absl::OkStatus();
     }

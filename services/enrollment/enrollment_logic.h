@@ -5,7 +5,12 @@
 //   enrollments     worker_key/plan_year      -> HeldEnrollment
 //   enrollment_ids  enrollment_id             -> worker_key/plan_year key
 //   requests        request_id                -> EnrollmentResult (idempotent answers)
-//   phones          plan_year/phone           -> PhoneUsageState
+//   phones          plan_year/phone_key       -> PhoneUsageState (worker keys)
+//
+// Personal data (name, ID number, phone) is sealed under the worker's data key
+// (libs/crypto) in the requests, the events and this state: Decide opens it
+// through the key ring to apply the rules; Apply never needs it, so a replay
+// reaches the same state with or without the keys (after an erasure too).
 //   statements      platform/yyyymm/kind      -> StatementLine (approved only)
 //   by_platform     platform/yyyymm/enrollment_id -> "" (listing index)
 //   review          enrollment_id             -> "" (the review queue)
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/plan/plan_data.h"
 #include "mutualaid/processor/processor.h"
 #include "mutualaid/v1/envelope.pb.h"
@@ -51,6 +57,11 @@ class EnrollmentLogic final : public processor::Logic {
   explicit EnrollmentLogic(std::string producer, const plan::PlanBook& book = plan::BuiltInPlanBook())
       : producer_(std::move(producer)), book_(book) {}
 
+  // The key ring Decide opens and seals personal data with. Without one
+  // (replay, offline tools) only requests in clear can be decided, and the
+  // events then carry the person in clear.
+  void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
+
   std::vector<std::string> ColumnFamilies() const override;
   absl::Status Decide(const processor::State& state, const kafka::Message& request,
                       std::vector<kafka::Record>* events) override;
@@ -69,6 +80,7 @@ class EnrollmentLogic final : public processor::Logic {
 
   std::string producer_;
   const plan::PlanBook& book_;
+  crypto::KeyRing* ring_ = nullptr;
 };
 
 }  // namespace mutualaid::enrollment

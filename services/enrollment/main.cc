@@ -13,6 +13,7 @@
 #include "mutualaid/server/runtime.h"
 #include "services/enrollment/enrollment_api.h"
 #include "services/enrollment/enrollment_logic.h"
+#include "services/key_ring_setup.h"
 
 namespace {
 
@@ -30,7 +31,10 @@ int Main(int argc, char** argv) {
   server::Runtime& r = **rt;
 
   if (absl::Status s = r.EnsureTopics(); !s.ok()) return Fail("topics", s);
+  auto ring = services::OpenKeyRing(r);
+  if (!ring.ok()) return Fail("master key / key ring", ring.status());
   enrollment::EnrollmentLogic logic(r.instance());
+  logic.SetKeyRing(ring->get());
   auto store = r.OpenStore(logic.ColumnFamilies());
   if (!store.ok()) return Fail("store", store.status());
   auto producer = kafka::Producer::Create({.client = r.kafka()});
@@ -64,6 +68,7 @@ int Main(int argc, char** argv) {
   ao.producer = r.instance();
   ao.requests_topic = r.topic(kafka::kEnrollmentRequests);
   enrollment::EnrollmentApi api(ao, r.auth(), r.clock(), r.keyer(), **producer, **store, answers);
+  api.SetKeyRing(ring->get());
   server::AdminServiceImpl admin(r.auth(), r.clock(), r.simulated_clock(), **store);
   admin.set_platform_handlers(
       [&api](const server::Principal& who, const v1::RegisterPlatformRequest& req,

@@ -31,6 +31,7 @@
 #include "services/notification/notification_api.h"
 #include "services/notification/notification_logic.h"
 #include "services/notification/sms_gateway.h"
+#include "services/key_ring_setup.h"
 
 namespace {
 
@@ -126,7 +127,10 @@ int Main(int argc, char** argv) {
   }
 
   if (absl::Status s = r.EnsureTopics(); !s.ok()) return Fail("topics", s);
+  auto ring = services::OpenKeyRing(r);
+  if (!ring.ok()) return Fail("master key / key ring", ring.status());
   notification::NotificationLogic logic(lo, gateway->get(), &reports, &r.log());
+  logic.SetKeyRing(ring->get());
   auto store = r.OpenStore(logic.ColumnFamilies());
   if (!store.ok()) return Fail("store", store.status());
   auto producer = kafka::Producer::Create({.client = r.kafka()});

@@ -187,6 +187,29 @@ NotificationLogic::NotificationLogic(LogicOptions options, SmsGateway* gateway,
       log_(log),
       rate_(o_.policy.rate_per_second) {}
 
+absl::StatusOr<v1::SmsWorkerContact> NotificationLogic::Opened(
+    const v1::SmsWorkerContact& contact) const {
+  if (!contact.has_sealed_person()) return contact;
+  v1::SmsWorkerContact out = contact;
+  out.clear_sealed_person();
+  if (ring_ == nullptr) return absl::InternalError("sealed contact and no key ring");
+  absl::StatusOr<v1::PersonalData> p =
+      crypto::OpenPerson(*ring_, contact.worker_key(), contact.sealed_person());
+  if (p.ok()) {
+    out.set_name(p->name());
+    out.set_phone(p->phone());
+    return out;
+  }
+  const absl::StatusCode c = p.status().code();
+  if (c == absl::StatusCode::kUnavailable || c == absl::StatusCode::kDeadlineExceeded) {
+    return p.status();  // the key ring's broker: try again
+  }
+  // Erased (or unreadable): nobody to write to.
+  out.clear_name();
+  out.clear_phone();
+  return out;
+}
+
 std::vector<std::string> NotificationLogic::ColumnFamilies() const {
   return {kMessages, kOutbox, kByWorker, kContacts, kPlatforms, kSentDaily};
 }
@@ -208,18 +231,29 @@ absl::Status NotificationLogic::Decide(const processor::State& state, const kafk
   const std::string& wk = env->worker_key();
   auto contact = Read<v1::SmsWorkerContact>(state, kContacts, wk);
   if (!contact.ok()) return contact.status();
-  const v1::SmsWorkerContact known = contact->value_or(v1::SmsWorkerContact());
+  absl::StatusOr<v1::SmsWorkerContact> opened = Opened(contact->value_or(v1::SmsWorkerContact()));
+  if (!opened.ok()) return opened.status();
+  const v1::SmsWorkerContact known = *std::move(opened);
   auto platform_phone = [&](const std::string& platform_id) -> absl::StatusOr<std::string> {
     auto p = Read<v1::Platform>(state, kPlatforms, platform_id);
     if (!p.ok()) return p.status();
     return p->has_value() ? (*p)->contact_phone() : std::string();
   };
 
-  auto cover_started = [&](const v1::Enrollment& e) {
+  auto cover_started = [&](const v1::Enrollment& e) -> absl::Status {
+    v1::SmsWorkerContact from_event;
+    *from_event.mutable_sealed_person() = e.sealed_person();
+    from_event.set_worker_key(wk);
+    if (!e.has_sealed_person()) {
+      from_event.set_name(e.person().name());
+      from_event.set_phone(e.person().phone());
+    }
+    absl::StatusOr<v1::SmsWorkerContact> person = Opened(from_event);
+    if (!person.ok()) return person.status();
     Queue q;
     q.template_id = v1::SMS_TEMPLATE_COVER_STARTED;
-    q.phone = !e.person().phone().empty() ? e.person().phone() : known.phone();
-    const std::string& name = !e.person().name().empty() ? e.person().name() : known.name();
+    q.phone = !person->phone().empty() ? person->phone() : known.phone();
+    const std::string& name = !person->name().empty() ? person->name() : known.name();
     q.text = RenderCoverStarted({name, e.plan_year(), e.coverage_start(), e.coverage_end()});
     return Enqueue(state, *env, std::move(q), out);
   };
@@ -350,7 +384,11 @@ absl::Status NotificationLogic::DecideResend(const processor::State& state,
   } else {
     auto c = Read<v1::SmsWorkerContact>(state, kContacts, r.message().worker_key());
     if (!c.ok()) return c.status();
-    if (c->has_value() && !(*c)->phone().empty()) phone = (*c)->phone();
+    if (c->has_value()) {
+      absl::StatusOr<v1::SmsWorkerContact> known = Opened(**c);
+      if (!known.ok()) return known.status();
+      if (!known->phone().empty()) phone = known->phone();
+    }
   }
   if (phone.empty()) {
     return absl::InvalidArgumentError("no contact phone known for this message");
@@ -425,8 +463,15 @@ absl::Status NotificationLogic::Apply(processor::State& state, const kafka::Mess
     auto c = Read<v1::SmsWorkerContact>(state, kContacts, wk);
     if (!c.ok()) return c.status();
     v1::SmsWorkerContact contact = c->value_or(v1::SmsWorkerContact());
-    if (!e.person().name().empty()) contact.set_name(e.person().name());
-    if (!e.person().phone().empty()) contact.set_phone(e.person().phone());
+    if (e.has_sealed_person()) {
+      *contact.mutable_sealed_person() = e.sealed_person();
+      contact.set_worker_key(wk);
+      contact.clear_name();
+      contact.clear_phone();
+    } else {
+      if (!e.person().name().empty()) contact.set_name(e.person().name());
+      if (!e.person().phone().empty()) contact.set_phone(e.person().phone());
+    }
     if (!e.platform_id().empty()) contact.set_platform_id(e.platform_id());
     state.Put(kContacts, wk, contact.SerializeAsString());
     return absl::OkStatus();
@@ -460,8 +505,15 @@ absl::Status NotificationLogic::Apply(processor::State& state, const kafka::Mess
       auto c = Read<v1::SmsWorkerContact>(state, kContacts, wk);
       if (!c.ok()) return c.status();
       v1::SmsWorkerContact contact = c->value_or(v1::SmsWorkerContact());
-      if (!x.person().phone().empty()) contact.set_phone(x.person().phone());
-      if (!x.person().name().empty()) contact.set_name(x.person().name());
+      if (x.has_sealed_person()) {
+        *contact.mutable_sealed_person() = x.sealed_person();
+        contact.set_worker_key(wk);
+        contact.clear_name();
+        contact.clear_phone();
+      } else {
+        if (!x.person().phone().empty()) contact.set_phone(x.person().phone());
+        if (!x.person().name().empty()) contact.set_name(x.person().name());
+      }
       state.Put(kContacts, wk, contact.SerializeAsString());
       return absl::OkStatus();
     }

@@ -35,6 +35,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/processor/processor.h"
 #include "mutualaid/store/state_store.h"
 #include "mutualaid/v1/envelope.pb.h"
@@ -124,6 +125,9 @@ class NotificationLogic final : public processor::Logic {
   // does not hold yet (read the enrollment events to their end first).
   bool NeedsContacts(const store::StateStore& store, const kafka::Message& request) const;
 
+  // The key ring Decide opens the workers' sealed names and phones with.
+  void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
+
  private:
   struct Queue;
   absl::Status Enqueue(const processor::State& state, const v1::Envelope& source, Queue q,
@@ -133,7 +137,12 @@ class NotificationLogic final : public processor::Logic {
   v1::Envelope TickEvent(const v1::SmsRecord& r, const std::string& what, absl::Time now) const;
   absl::Duration Backoff(int32_t attempt) const;
 
+  // Opens a contact's sealed person (names and phones arrive sealed in the
+  // enrollment events); an erased one opens as empty: no phone to send to.
+  absl::StatusOr<v1::SmsWorkerContact> Opened(const v1::SmsWorkerContact& contact) const;
+
   LogicOptions o_;
+  crypto::KeyRing* ring_ = nullptr;
   SmsGateway* gateway_;
   DeliveryReports* reports_;
   const Logger* log_;

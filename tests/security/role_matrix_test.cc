@@ -68,6 +68,8 @@ const std::map<std::string, std::set<std::string>>& Expected() {
       {"mutualaid.v1.EnrollmentService/ChangeContactPhone", {"platform"}},
       {"mutualaid.v1.EnrollmentService/ListReviewQueue", {"reviewer", "operations"}},
       {"mutualaid.v1.EnrollmentService/DecideReview", {"reviewer"}},
+      // PIPL erasure of a worker's personal data (libs/crypto).
+      {"mutualaid.v1.EnrollmentService/EraseWorkerData", {"operations"}},
       // Claims (§六): filed at the hall or a district centre (a platform for a
       // death); the investigator decides investigations.
       {"mutualaid.v1.ClaimsService/FileClaim", {"hall", "district", "platform"}},

@@ -75,6 +75,9 @@ class ServiceProcess {
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "tokens.conf") << kTokens;
     std::ofstream(dir_ / "secret.key") << "a-test-deployment-secret-of-48-bytes-0123456789";
+    // The master key that wraps the workers' data keys (libs/crypto).
+    std::ofstream(dir_ / "master.key")
+        << "6d757475616c6169642d746573742d6d61737465722d6b65792d303132333435\n";
     std::ofstream(dir_ / "service.conf")
         << "kafka.bootstrap = " << (bootstrap ? bootstrap : "") << "\n"
         << "kafka.partitions = 3\n"
@@ -83,6 +86,7 @@ class ServiceProcess {
         << "auth.tokens_file = tokens.conf\n"
         << "store.path = store-" << name_ << "\n"
         << "worker_key.secret_file = secret.key\n"
+        << "crypto.master_key_file = master.key\n"
         << "clock = simulated\n"
         << extra << "\n";
   }
@@ -107,6 +111,7 @@ class ServiceProcess {
         << "auth.tokens_file = tokens.conf\n"
         << "store.path = store-" << name_ << "\n"
         << "worker_key.secret_file = secret.key\n"
+        << "crypto.master_key_file = master.key\n"
         << "clock = simulated\n"
         << extra << "\n";
   }

@@ -8,6 +8,7 @@
 #include "claim.h"
 #include "demo.h"
 #include "enroll.h"
+#include "erase.h"
 #include "generate.h"
 #include "ops/ops.h"
 #include "payout.h"
@@ -48,6 +49,8 @@ constexpr Subcommand kSubcommands[] = {
      "one worker's timeline across the topics, personal data masked"},
     {"demo", &RunDemoCommand, "demo",
      "plan year 2022 on the running local stack: enrollments, claims, payouts, SMS, summary"},
+    {"erase", &RunEraseCommand, "erase --id-number ID",
+     "PIPL erasure: the worker's personal data can no longer be opened (operations)"},
     {"help", &RunHelp, "help", "list the subcommands"},
 };
 
