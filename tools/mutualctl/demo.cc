@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "channel.h"
 #include "claim.h"
 #include "enroll.h"
 #include "generate.h"
@@ -94,9 +95,8 @@ class Demo {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     return ctx;
   }
-  static std::shared_ptr<grpc::Channel> Channel(const std::string& server) {
-    return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
-  }
+  // Plaintext, or TLS with `mutualctl --ca-cert FILE demo` (channel.h).
+  static std::shared_ptr<grpc::Channel> Channel(const std::string& server) { return OpenChannel(server); }
 
   absl::StatusOr<absl::CivilDay> Today();
   absl::Status SetClock(absl::CivilDay day, const std::string& why);
