@@ -169,6 +169,18 @@ TEST(Sealing, EnrollmentSealsErasesAndStillReplays) {
   // The year still replays to the live digest.
   const std::string token_file = (svc.dir() / "ops.token").string();
   std::ofstream(token_file) << testing::kOperations << "\n";
+  // mutualctl erase: the same RPC (already erased now); usage errors exit 2.
+  RunResult cli = RunCommand(absl::StrCat(MUTUALCTL_BINARY, " erase --id-number ", id, " --server ",
+                                          svc.address(), " --token-file ", token_file));
+  EXPECT_EQ(cli.code, 0) << cli.out;
+  EXPECT_NE(cli.out.find("ALREADY ERASED"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find(erased.worker_key()), std::string::npos) << cli.out;
+  EXPECT_EQ(RunCommand(absl::StrCat(MUTUALCTL_BINARY, " erase --server ", svc.address(),
+                                    " --token-file ", token_file)).code, 2);
+  const std::string hall_file = (svc.dir() / "hall.token").string();
+  std::ofstream(hall_file) << testing::kHall << "\n";
+  EXPECT_EQ(RunCommand(absl::StrCat(MUTUALCTL_BINARY, " erase --id-number ", id, " --server ",
+                                    svc.address(), " --token-file ", hall_file)).code, 1);
   RunResult replay = RunCommand(absl::StrCat(MUTUALCTL_BINARY, " replay --service enrollment --topic-prefix ",
                                       prefix, " --server ", svc.address(), " --token-file ",
                                       token_file));
