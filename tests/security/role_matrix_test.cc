@@ -250,6 +250,11 @@ class RoleMatrixTest : public ::testing::Test {
       req.set_approve(true);
       return req.SerializeAsString();
     }
+    if (name == "EraseWorkerData") {
+      v1::EraseWorkerDataRequest req;
+      req.set_id_number(enrolled_);
+      return req.SerializeAsString();
+    }
     if (name == "ResendMessage") {
       v1::ResendMessageRequest req;
       req.set_message_id("matrix-message-1");
@@ -298,6 +303,14 @@ class RoleMatrixTest : public ::testing::Test {
                     ->ListPlatforms(Call(testing::kOperations).get(), {}, &platforms)
                     .ok());
     absl::StrAppend(&out, "platforms ", platforms.ShortDebugString());
+    // The enrolled worker as the reviewer sees it (not erased, phone unchanged).
+    v1::GetEnrollmentRequest get;
+    get.set_id_number(enrolled_);
+    v1::GetEnrollmentResponse got;
+    EXPECT_TRUE(v1::EnrollmentService::NewStub(channels_["enrollment"])
+                    ->GetEnrollment(Call(testing::kReviewer).get(), get, &got)
+                    .ok());
+    absl::StrAppend(&out, " enrollment ", got.ShortDebugString());
     return out;
   }
 
@@ -351,8 +364,10 @@ TEST_F(RoleMatrixTest, EveryRpcEveryRole) {
   };
   std::vector<Rpc> rpcs;
   std::set<std::string> served;
+  std::string serving;
   for (const auto& [name, channel] : channels_) {
     std::vector<std::string> services = ServedServices(channel);
+    absl::StrAppend(&serving, " ", name, ": ", absl::StrJoin(services, ", "), ";");
     EXPECT_NE(std::find(services.begin(), services.end(), "mutualaid.v1.AdminService"), services.end())
         << name << " serves no AdminService";
     EXPECT_GE(services.size(), 2u) << name << " serves " << absl::StrJoin(services, ", ");
@@ -425,8 +440,9 @@ TEST_F(RoleMatrixTest, EveryRpcEveryRole) {
           << rpc.service_binary << " " << rpc.key << " as " << role << ": " << s.error_message();
     }
   }
-  std::printf("role matrix: %zu RPCs on 4 services, %d denied calls, %d allowed calls\n",
-              rpcs.size(), denied_calls, allowed_calls);
+  std::printf("role matrix: %zu RPCs (%zu distinct) on 4 services, %d denied calls, %d allowed "
+              "calls;%s\n",
+              rpcs.size(), served.size(), denied_calls, allowed_calls, serving.c_str());
   for (const auto& p : processes_) {
     EXPECT_TRUE(p->Running()) << p->name() << " died:\n" << p->StderrTail();
   }

@@ -51,6 +51,9 @@ class TestDir {
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "tokens.conf") << kTokens;
     std::ofstream(dir_ / "secret.key") << kTestSecret;
+    // The master key that wraps the workers' data keys (libs/crypto).
+    std::ofstream(dir_ / "master.key")
+        << "73656375726974792d746573742d6d61737465722d6b65792d30313233343536\n";
   }
   ~TestDir() {
     if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir_);
@@ -64,7 +67,7 @@ class TestDir {
     return absl::StrCat("kafka.bootstrap = ", bootstrap ? bootstrap : "", "\n",
                         "kafka.partitions = 3\n", "kafka.topic_prefix = ", prefix_, "\n",
                         "grpc.listen = 127.0.0.1:0\n", "auth.tokens_file = tokens.conf\n",
-                        "store.path = store-", name, "\n", "worker_key.secret_file = secret.key\n",
+                        "store.path = store-", name, "\n", "worker_key.secret_file = secret.key\n", "crypto.master_key_file = master.key\n",
                         "clock = simulated\n", extra, "\n");
   }
 
