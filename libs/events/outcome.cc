@@ -7,8 +7,12 @@ namespace mutualaid::events {
 namespace {
 
 std::string StatusName(v1::ClaimStatus s) {
-  std::string name = v1::ClaimStatus_Name(s);
-  return name.substr(sizeof("CLAIM_STATUS_") - 1);
+  // A status this build has no name for (a newer writer, a damaged record)
+  // gives "" from ClaimStatus_Name: say UNKNOWN rather than cut a prefix off it.
+  const std::string name = v1::ClaimStatus_Name(s);
+  constexpr size_t kPrefix = sizeof("CLAIM_STATUS_") - 1;
+  if (name.size() <= kPrefix) return "UNKNOWN";
+  return name.substr(kPrefix);
 }
 
 void AddReasons(const v1::DecisionRecord& d, Outcome* o) {
