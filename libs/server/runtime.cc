@@ -7,6 +7,9 @@
 #include <fstream>
 #include <thread>
 
+#include <google/protobuf/stubs/logging.h>
+#include <grpc/support/log.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "mutualaid/kafka/admin.h"
@@ -16,6 +19,31 @@
 
 namespace mutualaid::server {
 namespace {
+
+// protobuf's and gRPC core's own messages go through the service's JSON log
+// (they would otherwise be plain lines on stderr). The logger lives as long
+// as the process (a library may log at exit) and stamps operational time.
+std::atomic<const Logger*> g_library_log{nullptr};
+
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  const Logger* log = g_library_log.load();
+  if (log == nullptr) return;
+  LogLevel l = level == google::protobuf::LOGLEVEL_INFO      ? LogLevel::kInfo
+               : level == google::protobuf::LOGLEVEL_WARNING ? LogLevel::kWarning
+                                                             : LogLevel::kError;
+  log->Log(l, message, {{"library", "protobuf"}, {"source", absl::StrCat(file, ":", line)}});
+}
+
+void GrpcLog(gpr_log_func_args* args) {
+  const Logger* log = g_library_log.load();
+  if (log == nullptr) return;
+  LogLevel l = args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
+               : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                         : LogLevel::kDebug;
+  log->Log(l, args->message,
+           {{"library", "grpc"}, {"source", absl::StrCat(args->file, ":", args->line)}});
+}
 
 absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text, const std::string& key) {
   absl::CivilDay day;
@@ -65,6 +93,9 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Load(const std::string& servic
     return absl::InvalidArgumentError("clock: 'system' or 'simulated'");
   }
   rt->log_ = std::make_unique<Logger>(service, rt->clock_);
+  g_library_log.store(new Logger(service, &SystemClock::Default()));
+  google::protobuf::SetLogHandler(&ProtobufLog);
+  gpr_set_log_function(&GrpcLog);
 
   absl::StatusOr<std::string> secret_file = c.GetPath("worker_key.secret_file");
   absl::StatusOr<std::string> secret =
