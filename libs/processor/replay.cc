@@ -26,8 +26,11 @@ absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> OpenReader(const kafka::
   while (true) {
     absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader =
         kafka::PartitionReader::Open(client, topic, partition, start_offset, timeout);
+    // NotFound too: right after a broker restart an existing partition is
+    // briefly unknown (_UNKNOWN_PARTITION) until the metadata is loaded.
     const bool transient = !reader.ok() && (kafka::IsRetriable(reader.status()) ||
-                                            reader.status().code() == absl::StatusCode::kUnavailable);
+                                            reader.status().code() == absl::StatusCode::kUnavailable ||
+                                            reader.status().code() == absl::StatusCode::kNotFound);
     if (!transient || std::chrono::steady_clock::now() >= deadline) return reader;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
