@@ -173,20 +173,18 @@ bool ParseOptions(int argc, char** argv, Options* o) {
 // ---------------------------------------------------------------------------
 // Processes
 
+bool PortFree(int port);
+
+// A free port below the kernel's ephemeral range (32768..), so that no
+// client connection takes it as its local port while its server is down (a
+// restarted broker or service must bind it again).
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+  static std::mt19937 rng{std::random_device{}()};
+  for (int tries = 0; tries < 1000; ++tries) {
+    int port = 20000 + static_cast<int>(rng() % 12000);
+    if (PortFree(port)) return port;
   }
-  close(fd);
-  return port;
+  return -1;
 }
 
 bool PortFree(int port) {
@@ -440,8 +438,12 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
 std::atomic<int64_t> rpc_retries{0};
 // --time-limit: no wait goes past it.
 std::atomic<int> time_limit_s{280};
+// Set when the run cannot go on (e.g. the broker does not come back): every
+// wait ends at once.
+std::atomic<bool> aborting{false};
 
 absl::Time Clamp(absl::Time t) {
+  if (aborting.load()) return absl::Now();
   const absl::Time limit = absl::Now() + absl::Seconds(time_limit_s.load() - Elapsed());
   return std::min(t, limit);
 }
@@ -521,11 +523,13 @@ class Stack {
     std::ofstream(dir_ / "tokens.conf") << kTokens;
     std::ofstream(dir_ / "secret.key") << "a-chaos-test-deployment-secret-of-48-bytes-0123";
     std::ofstream(dir_ / "operations.token") << kOperations << "\n";
+    // The master key that wraps the workers' data keys (libs/crypto).
+    std::ofstream(dir_ / "master.key") << "6368616f732d746573742d6d61737465722d6b65792d30313233343536373839\n";
     prefix_ = absl::StrCat("chaos", o_.seed, "-", getpid(), ".");
     // The broker: its own port (and controller port + 1) and data dir.
     for (int tries = 0; tries < 50 && kafka_port_ <= 0; ++tries) {
       int p = FreePort();
-      if (p > 0 && p < 65000 && PortFree(p + 1)) kafka_port_ = p;
+      if (p > 0 && PortFree(p + 1)) kafka_port_ = p;
     }
     if (kafka_port_ <= 0) throw Abort{"no free port pair for the broker"};
     bootstrap_ = absl::StrCat("127.0.0.1:", kafka_port_);
@@ -573,6 +577,7 @@ class Stack {
            << "auth.tokens_file = tokens.conf\n"
            << "store.path = store-" << name << "\n"
            << "worker_key.secret_file = secret.key\n"
+           << "crypto.master_key_file = master.key\n"
            << "clock = simulated\n"
            << "clock.start = " << DayText(kConcentratedDay) << "\n"
            << "replica = 0\n";
@@ -732,6 +737,7 @@ class Chaos {
         r.what = plan_[i];
         r.at = Elapsed();
         r.phase = phase();
+        CheckAlive();
         if (plan_[i] == "broker") {
           Say("chaos: broker restart (stop, start) during %s", r.phase);
           stack_->broker_restarting.store(true);
@@ -755,11 +761,34 @@ class Chaos {
         absl::MutexLock l(&mu_);
         records_.push_back(r);
       }
+      // Until the run ends: a service that dies on its own is restarted too.
+      done_.store(true);
+      while (!stop_.load()) {
+        CheckAlive();
+        absl::SleepFor(absl::Milliseconds(500));
+      }
     } catch (const Abort& a) {
       absl::MutexLock l(&mu_);
       error_ = a.why;
+      aborting.store(true);
     }
     done_.store(true);
+  }
+
+  // A service that exited without being killed is a finding (its log says
+  // why); it is restarted, as a supervisor would, so the run goes on.
+  void CheckAlive() {
+    for (auto& s : stack_->services()) {
+      if (s->child.Alive()) continue;
+      std::string last;
+      for (absl::string_view line : absl::StrSplit(Tail(stack_->dir() / (s->name + ".log"), 600), '\n',
+                                                    absl::SkipEmpty())) {
+        last = std::string(line);
+      }
+      failures.Add(absl::StrCat(s->name, " exited on its own during ", phase(), ": ", last));
+      stack_->StartService(*s);
+      stack_->SetClockOf(*s, stack_->today());
+    }
   }
 
   const Options& o_;
@@ -1157,7 +1186,7 @@ class Workload {
         if (!*it.answered) pending.push_back(&it);
       }
       if (pending.empty()) return;
-      if (absl::Now() > deadline) throw Abort{platform + ": enrollments unanswered at the time limit"};
+      if (absl::Now() >= deadline || aborting.load()) throw Abort{platform + ": enrollments unanswered at the time limit"};
       if (attempt++ > 0) {
         rpc_retries.fetch_add(1);
         absl::SleepFor(absl::Milliseconds(300));
@@ -1389,6 +1418,7 @@ class Run {
       _exit(1);
     }).detach();
     try {
+      fs::create_directories(dir_);
       work_.Generate();
       Simulate(dir_, work_.workers, work_.resends, work_.claims, 1);
       work_.PlanPhase2();
@@ -1402,7 +1432,6 @@ class Run {
       chaos_.set_phase("settling");
       // Wait for the chaos plan to finish before the final checks.
       WaitFor("the chaos plan", [&] { return chaos_.done(); }, absl::Seconds(o_.time_limit_s));
-      chaos_.Join();
       if (!chaos_.error().empty()) throw Abort{"chaos: " + chaos_.error()};
       Check();
     } catch (const Abort& a) {
@@ -1433,7 +1462,9 @@ class Run {
   void WaitFor(const std::string& what, const std::function<bool()>& cond, absl::Duration within) {
     const absl::Time deadline = absl::Now() + within;
     while (!cond()) {
-      if (absl::Now() > deadline || Elapsed() > o_.time_limit_s) throw Abort{"timed out waiting for " + what};
+      if (absl::Now() > deadline || Elapsed() > o_.time_limit_s || aborting.load()) {
+        throw Abort{"timed out waiting for " + what + (chaos_.error().empty() ? "" : " (chaos: " + chaos_.error() + ")")};
+      }
       absl::SleepFor(absl::Milliseconds(500));
     }
   }
