@@ -7,6 +7,7 @@ absl::StatusOr<std::optional<std::string>> State::Get(absl::string_view column_f
   if (auto cf = pending_.find(column_family); cf != pending_.end()) {
     if (auto it = cf->second.find(key); it != cf->second.end()) return it->second;
   }
+  if (base_ != nullptr) return base_->Get(column_family, key);
   return store_.Get(column_family, key);
 }
 
@@ -30,20 +31,22 @@ absl::Status State::ScanPrefix(absl::string_view column_family, absl::string_vie
     }
     return !stopped;
   };
-  absl::Status s = store_.ScanPrefix(column_family, prefix,
-                                     [&](absl::string_view key, absl::string_view value) {
-                                       if (!emit_pending_before(&key)) return false;
-                                       if (it != writes.end() && it->first == key) {
-                                         // Overwritten or deleted in this batch.
-                                         bool go_on = !it->second.has_value() ||
-                                                      fn(key, *it->second);
-                                         ++it;
-                                         stopped = !go_on;
-                                         return go_on;
-                                       }
-                                       stopped = !fn(key, value);
-                                       return !stopped;
-                                     });
+  // The entries below this state (the base state's, or the store's), with
+  // this state's pending writes merged in.
+  auto below = [&](absl::string_view key, absl::string_view value) {
+    if (!emit_pending_before(&key)) return false;
+    if (it != writes.end() && it->first == key) {
+      // Overwritten or deleted in this batch.
+      bool go_on = !it->second.has_value() || fn(key, *it->second);
+      ++it;
+      stopped = !go_on;
+      return go_on;
+    }
+    stopped = !fn(key, value);
+    return !stopped;
+  };
+  absl::Status s = base_ != nullptr ? base_->ScanPrefix(column_family, prefix, below)
+                                    : store_.ScanPrefix(column_family, prefix, below);
   if (!s.ok()) return s;
   emit_pending_before(nullptr);
   return absl::OkStatus();
@@ -61,7 +64,7 @@ void State::Delete(absl::string_view column_family, absl::string_view key) {
   cf->second.insert_or_assign(std::string(key), std::nullopt);
 }
 
-void State::MoveTo(store::Batch& batch) {
+void State::CopyTo(store::Batch& batch) const {
   for (const auto& [cf, writes] : pending_) {
     for (const auto& [key, value] : writes) {
       if (value.has_value()) {
@@ -71,6 +74,10 @@ void State::MoveTo(store::Batch& batch) {
       }
     }
   }
+}
+
+void State::MoveTo(store::Batch& batch) {
+  CopyTo(batch);
   pending_.clear();
 }
 

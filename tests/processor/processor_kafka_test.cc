@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -115,6 +116,20 @@ class ProcessorKafkaTest : public ::testing::Test {
       return -1;
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // The sum of the group's committed request offsets (-1 if unknown).
+  int64_t CommittedTotal() {
+    kafka::ConsumerOptions co{.client = client_, .group_id = group_};
+    auto consumer = kafka::Consumer::Create(co);
+    if (!consumer.ok()) return -1;
+    std::vector<kafka::TopicPartition> parts;
+    for (int p = 0; p < kPartitions; ++p) parts.push_back({requests_, p});
+    auto committed = (*consumer)->Committed(parts, absl::Seconds(10));
+    if (!committed.ok()) return -1;
+    int64_t total = 0;
+    for (const auto& c : *committed) total += std::max<int64_t>(0, c.offset);
+    return total;
   }
 
   // The group's committed request offsets have reached the end of every
@@ -417,6 +432,118 @@ TEST_F(ProcessorKafkaTest, DecidesCoPartitionedTopicsAndTicks) {
               decided == std::set<std::string>({"dec:two:1", "dec:one:2"}))
       << values[0] << " " << values[1] << " " << values[2];
   (void)admin_->DeleteTopics({second});
+}
+
+// Batches fill from several polls while the previous transaction commits,
+// and the next batch is decided on top of the committing one: requests keep
+// arriving in small bursts, and the processor is SIGKILLed at a random
+// instant once it is deciding (so between and inside overlapped commits).
+// Still every request has exactly one decision, numbered without gaps, one
+// unbroken chain, and the store equals a replay.
+TEST_F(ProcessorKafkaTest, ExactlyOnceWhileRequestsStreamInUnderRandomKills) {
+  const uint64_t seed = Seed();
+  std::printf("seed=%llu (MUTUALAID_TEST_SEED to repeat)\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const int kBurst = 10;
+  std::atomic<bool> feeding{true};
+  std::atomic<int> produced{0};
+  std::atomic<bool> produce_failed{false};
+  std::thread feeder([&] {
+    for (int from = 0; feeding.load(); from += kBurst) {
+      std::vector<kafka::Record> records;
+      for (int i = from; i < from + kBurst; ++i) {
+        records.push_back({requests_, absl::StrCat("w", i % 37), absl::StrCat("req:", i), {}});
+      }
+      for (const auto& r : producer_->AppendBatch(records)) {
+        if (!r.ok()) produce_failed.store(true);
+      }
+      produced.store(from + kBurst);
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  });
+  std::string store = (dir_ / "live").string();
+  for (int kill_no = 0; kill_no < 6; ++kill_no) {
+    const int64_t before = CommittedTotal();
+    pid_t pid = Spawn("counter-stream", store, 20 + static_cast<int>(rng() % 400));
+    // Once it commits, it is deciding and committing in overlap.
+    bool deciding = WaitFor([&] { return CommittedTotal() > before; }, absl::Seconds(90),
+                            absl::Milliseconds(100));
+    if (deciding) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 700));
+    int status = 0;
+    bool exited = WaitExit(pid, absl::ZeroDuration(), &status);
+    if (!exited) Kill(pid);
+    if (!deciding || exited) {
+      feeding.store(false);
+      feeder.join();
+      FAIL() << "kill " << kill_no << ": processor " << (exited ? "exited early" : "never committed");
+    }
+  }
+  feeding.store(false);
+  feeder.join();
+  ASSERT_FALSE(produce_failed.load());
+  pid_t pid = Spawn("counter-stream", store, 5000);
+  ASSERT_TRUE(WaitFor([&] { return AllDecided(); }, absl::Seconds(120), absl::Milliseconds(250)))
+      << "requests left undecided after the last restart";
+  ASSERT_EQ(Stop(pid), 0);
+  ExpectExactlyOnce(produced.load());
+  EXPECT_EQ(StoreDigest(store), ReplayDigest());
+}
+
+// on_committed (how a gRPC edge answers) sees a batch only once its
+// transaction committed and its state is in RocksDB, in commit order, even
+// though the next batch is being decided meanwhile.
+TEST_F(ProcessorKafkaTest, AnswersOnlyAfterCommitWhilePipelined) {
+  const int kRequests = 4000;
+  testing::CounterLogic logic;
+  store::StateStore::Options so;
+  so.column_families = ColumnFamiliesFor(logic);
+  auto store = store::StateStore::Open((dir_ / "answers").string(), so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ProcessorOptions po;
+  po.client = client_;
+  po.name = "answers";
+  po.group_id = group_;
+  po.transactional_id = group_ + "-answers";
+  po.requests_topic = requests_;
+  po.events_topic = events_;
+  po.dead_letter_topic = dead_;
+  po.max_batch = 300;
+  std::atomic<int> answered{0};
+  std::atomic<int> answered_before_stored{0};
+  std::map<int32_t, int64_t> last_number;  // per worker key: numbers must rise
+  std::atomic<int> out_of_order{0};
+  po.on_committed = [&](const std::vector<kafka::Record>& events) {
+    for (const kafka::Record& e : events) {
+      std::vector<std::string> parts = absl::StrSplit(e.value, ':');
+      auto seen = (*store)->Get(testing::CounterLogic::kSeen, parts.size() == 3 ? parts[1] : "");
+      if (!seen.ok() || !seen->has_value()) ++answered_before_stored;
+      int64_t n = parts.size() == 3 ? std::stoll(parts[2]) : 0;
+      int32_t worker = std::stoi(e.key.substr(1));
+      if (n <= last_number[worker]) ++out_of_order;
+      last_number[worker] = n;
+      ++answered;
+    }
+  };
+  auto proc = Processor::Create(po, &logic, store->get());
+  ASSERT_TRUE(proc.ok()) << proc.status();
+  std::atomic<bool> stop{false};
+  absl::Status run;
+  std::thread runner([&] { run = (*proc)->Run(stop); });
+  for (int from = 0; from < kRequests; from += 100) {
+    ProduceRequests(from, from + 100);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  bool done = WaitFor([&] { return answered.load() >= kRequests; }, absl::Seconds(120));
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(done) << "answered " << answered.load();
+  EXPECT_TRUE(run.ok()) << run;
+  EXPECT_EQ(answered.load(), kRequests);
+  EXPECT_EQ(answered_before_stored.load(), 0);
+  EXPECT_EQ(out_of_order.load(), 0);
+  EXPECT_EQ((*proc)->stats().requests, kRequests);
+  store->reset();
+  ExpectExactlyOnce(kRequests);
 }
 
 }  // namespace

@@ -84,5 +84,44 @@ TEST_F(StateTest, MoveToCommitsAndDiscardForgets) {
   EXPECT_EQ(**st2.Get("b", "n"), "1");
 }
 
+// A batch decided while the previous batch commits: reads see its own
+// writes, then the committing batch's, then the store; the base's writes are
+// only read (the commit thread copies them to RocksDB), and once they are in
+// the store the state reads the same without its base.
+TEST_F(StateTest, StateOnABaseReadsThroughItAndKeepsItIntact) {
+  State committing(*store_);
+  committing.Put("a", "k1", "c1");
+  committing.Delete("a", "k3");
+  committing.Put("a", "k4", "c4");
+  State next(*store_, &committing);
+  next.Put("a", "k4", "n4");
+  next.Put("a", "k2", "n2");
+  next.Delete("a", "k5");
+  EXPECT_EQ(**next.Get("a", "k1"), "c1");
+  EXPECT_FALSE(next.Get("a", "k3")->has_value());
+  EXPECT_EQ(**next.Get("a", "k4"), "n4");
+  EXPECT_FALSE(next.Get("a", "k5")->has_value());
+  EXPECT_EQ(**next.Get("a", "x9"), "other");
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"k1", "c1"}, {"k2", "n2"}, {"k4", "n4"}};
+  EXPECT_EQ(Scan(next, "k"), want);
+  EXPECT_EQ(Scan(next, "k", 2).size(), 2u);
+  // The base still holds exactly its own writes.
+  std::vector<std::pair<std::string, std::string>> base_view = {
+      {"k1", "c1"}, {"k4", "c4"}, {"k5", "store5"}};
+  EXPECT_EQ(Scan(committing, "k"), base_view);
+
+  // The base commits: CopyTo keeps its writes (next may still be reading).
+  store::Batch b = store_->NewBatch();
+  committing.CopyTo(b);
+  EXPECT_FALSE(committing.empty());
+  ASSERT_TRUE(store_->Commit(b).ok());
+  const auto before = Scan(next, "k");
+  next.DropBase();
+  EXPECT_EQ(Scan(next, "k"), before);
+  EXPECT_EQ(**next.Get("a", "k1"), "c1");
+  EXPECT_FALSE(next.Get("a", "k3")->has_value());
+}
+
 }  // namespace
 }  // namespace mutualaid::processor

@@ -727,6 +727,17 @@ int main(int argc, char** argv) {
 
   int code = svc.Stop();
   if (code != 0) std::printf("service exited %d; its log:\n%s\n", code, svc.Log().c_str());
+  // The processor's profile (ProcessorStats, logged when it stops): where the
+  // processor thread and its commit thread spent the run.
+  {
+    std::ifstream in(svc.dir / "enrollment.log");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("\"processor stopped\"") != std::string::npos) {
+        std::printf("processor profile (log line at stop): %s\n", line.c_str());
+      }
+    }
+  }
   if (!keep) {
     std::vector<std::string> topics = {raw_topic};
     for (absl::string_view t : kafka::kAllTopics) topics.push_back(prefix + std::string(t));

@@ -7,7 +7,7 @@
 //   3. replay: rebuild the processor's state from its events topic into a fresh
 //      store, and check the digest equals the live one.
 // Prints rates and ratios. Usage:
-//   MUTUALAID_KAFKA_BOOTSTRAP=127.0.0.1:19092 processor_bench [N] [PARTITIONS]
+//   MUTUALAID_KAFKA_BOOTSTRAP=127.0.0.1:19092 processor_bench [N] [PARTITIONS] [MAX_BATCH] [PIPELINED 1|0]
 #include <unistd.h>
 
 #include <atomic>
@@ -98,6 +98,8 @@ int64_t ConsumeAll(const kafka::ClientConfig& client, const std::string& topic, 
 int main(int argc, char** argv) {
   int64_t n = argc > 1 ? std::stoll(argv[1]) : 1000000;
   int partitions = argc > 2 ? std::stoi(argv[2]) : 6;
+  size_t max_batch = argc > 3 ? std::stoul(argv[3]) : processor::ProcessorOptions().max_batch;
+  bool pipelined = argc > 4 ? std::string(argv[4]) != "0" : true;
   auto client = kafka::ClientConfigFromEnv("processor-bench");
   if (!client.ok()) Die(client.status(), "config");
   auto admin = kafka::Admin::Create(*client);
@@ -137,6 +139,8 @@ int main(int argc, char** argv) {
   po.requests_topic = requests;
   po.events_topic = events;
   po.dead_letter_topic = base + ".dead";
+  po.max_batch = max_batch;
+  po.pipelined = pipelined;
   auto proc = processor::Processor::Create(po, &logic, live->get());
   if (!proc.ok()) Die(proc.status(), "processor");
   std::atomic<bool> stop{false};
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
   runner.join();
   if (!run_status.ok()) Die(run_status, "run");
   double proc_rate = n / Seconds(t3, t4);
+  processor::ProcessorStats st = (*proc)->stats();
   auto live_digest = (*live)->Digest();
 
   // 3. replay
@@ -172,6 +177,15 @@ int main(int argc, char** argv) {
   std::printf("raw produce+consume%10.0f rec/s\n", raw_both);
   std::printf("processor          %10.0f req/s   %.0f%% of raw produce+consume (target >= 50%%)\n",
               proc_rate, 100 * proc_rate / raw_both);
+  std::printf("  max_batch %zu, %s\n", max_batch,
+              pipelined ? "pipelined" : "one batch at a time");
+  std::printf("  batches %lld (%.0f requests each), aborts %lld; profile (s): poll %.2f, "
+              "refresh %.2f, decide %.2f, waiting for the previous commit %.2f | commit thread: "
+              "transaction %.2f, store %.2f\n",
+              static_cast<long long>(st.batches),
+              st.batches > 0 ? static_cast<double>(st.requests) / st.batches : 0.0,
+              static_cast<long long>(st.aborts), st.poll_seconds, st.refresh_seconds,
+              st.decide_seconds, st.wait_seconds, st.transaction_seconds, st.store_seconds);
   std::printf("replay             %10.0f ev/s    %.0f%% of raw consume (target >= 50%%)\n",
               replay_rate, 100 * replay_rate / raw_consume);
   std::printf("digest             live %s replay %s\n",

@@ -17,6 +17,17 @@
 //     RocksDB in one batch. On abort: forget the in-flight state, rewind the
 //     consumer to the committed offsets and decide again.
 //
+// Pipelined: a batch's transaction and RocksDB write run on a commit thread
+// while the processor thread polls and decides the next batch on top of the
+// committing batch's state (State with a base). At most one transaction is
+// open and the RocksDB writes follow the commits in order, so the log and the
+// store stay exactly as in a one-batch-at-a-time loop; the next batch goes
+// into its own transaction only once the previous one committed and its state
+// is in RocksDB, and is discarded (the consumer rewound) if it aborted.
+// Work that reads or writes the store outside a batch (catching up on
+// assignment, input refreshes that find new events, ticks, input barriers)
+// first waits for the transaction in flight.
+//
 // So whatever instant the process dies at, the log holds each request's
 // events once (read_committed), and RocksDB holds the fold of a prefix of the
 // committed events together with where that prefix ends; the next start
@@ -99,17 +110,22 @@ struct ProcessorOptions {
   std::string events_topic;          // written by Decide, applied
   std::vector<std::string> input_event_topics;  // other services' events, applied
   std::string dead_letter_topic = "mutualaid.deadletter";
-  size_t max_batch = 1000;
+  // Requests per transaction, at most. A batch fills from as many polls as
+  // come while the previous transaction commits.
+  size_t max_batch = 5000;
+  // false: one batch at a time (poll, decide, commit, then the next poll), as
+  // before the pipeline; for comparisons and as a fallback.
+  bool pipelined = true;
   absl::Duration poll_timeout = absl::Milliseconds(50);
   absl::Duration kafka_timeout = absl::Seconds(30);
   // Logic::Tick's period; zero: never. Needs `clock`.
   absl::Duration tick_interval = absl::ZeroDuration();
   const Clock* clock = nullptr;
   const Logger* logger = nullptr;    // nullptr: stderr
-  // Called on the processor's thread after each batch is committed to Kafka
-  // and RocksDB, with the events it appended to the events topic (partition
-  // set): how a gRPC edge in the same process learns its requests' answers.
-  // Must be quick.
+  // Called after each batch is committed to Kafka and RocksDB, with the
+  // events it appended to the events topic (partition set): how a gRPC edge
+  // in the same process learns its requests' answers. Runs on the commit
+  // thread, one batch at a time, in commit order. Must be quick.
   std::function<void(const std::vector<kafka::Record>& events)> on_committed;
   // Called before a request is decided: waits until every upstream record the
   // request depends on has been decided upstream (e.g. claims wait for the
@@ -133,6 +149,18 @@ struct ProcessorStats {
   int64_t ticks = 0;          // ticks that produced events (committed)
   int64_t lag = 0;            // requests not yet consumed, over the assigned partitions
   std::vector<kafka::PartitionLag> lag_by_partition;
+  // Where the time goes, cumulative seconds (the profile the benchmarks
+  // print). Processor thread: polling for requests, bringing input event
+  // topics up to date (and catching up), deciding (Decide + Apply), waiting
+  // for the previous transaction. Commit thread (overlaps the others): the
+  // Kafka transaction (begin, sends, offsets, commit), then the delivery
+  // reports, the RocksDB write and on_committed.
+  double poll_seconds = 0;
+  double refresh_seconds = 0;
+  double decide_seconds = 0;
+  double wait_seconds = 0;
+  double transaction_seconds = 0;
+  double store_seconds = 0;
 };
 
 class Processor {

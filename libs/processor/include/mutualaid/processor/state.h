@@ -22,6 +22,11 @@ class State {
   using ScanFn = absl::FunctionRef<bool(absl::string_view key, absl::string_view value)>;
 
   explicit State(const store::StateStore& store) : store_(store) {}
+  // A state on top of `base`'s pending writes (a batch decided while the
+  // batch of `base` is still being committed): reads see this state's writes,
+  // then base's, then the store. `base` must not change while this state
+  // reads it, and must outlive it or be dropped with DropBase() first.
+  State(const store::StateStore& store, const State* base) : store_(store), base_(base) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
@@ -38,6 +43,11 @@ class State {
   // Moves the pending writes into `batch` (to commit with the offsets they
   // reflect) and forgets them.
   void MoveTo(store::Batch& batch);
+  // Copies the pending writes into `batch`, keeping them (a state on top of
+  // this one may still be reading them).
+  void CopyTo(store::Batch& batch) const;
+  // Stops reading through the base state: its writes are in the store now.
+  void DropBase() { base_ = nullptr; }
   // Forgets the pending writes (the transaction that made them aborted).
   void Discard() { pending_.clear(); }
   bool empty() const { return pending_.empty(); }
@@ -45,6 +55,7 @@ class State {
  private:
   using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
   const store::StateStore& store_;
+  const State* base_ = nullptr;
   std::map<std::string, Writes, std::less<>> pending_;  // cf -> key -> value (nullopt: deleted)
 };
 
