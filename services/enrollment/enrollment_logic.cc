@@ -616,8 +616,10 @@ absl::Status EnrollmentLogic::Apply(processor::State& state, const kafka::Messag
       const auto& x = env->enrollment_review_decided();
       auto key = state.Get(kEnrollmentIds, x.enrollment().enrollment_id());
       if (!key.ok()) return key.status();
-      auto held = key->has_value() ? Read<v1::HeldEnrollment>(state, kEnrollments, **key)
-                                   : absl::StatusOr<std::optional<v1::HeldEnrollment>>();
+      // An enrollment this state does not hold reads as none (a default
+      // StatusOr is an UNKNOWN error, which would stop the processor).
+      absl::StatusOr<std::optional<v1::HeldEnrollment>> held = std::optional<v1::HeldEnrollment>();
+      if (key->has_value()) held = Read<v1::HeldEnrollment>(state, kEnrollments, **key);
       if (!held.ok()) return held.status();
       v1::DecisionRecord first = held->has_value() ? (*held)->decision() : x.decision();
       hold(x.enrollment(), first, x.approved() ? x.reviewer() : "");
