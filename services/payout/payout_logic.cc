@@ -684,7 +684,13 @@ absl::Status PayoutLogic::Apply(processor::State& state, const kafka::Message& m
     case v1::Envelope::kClaimDecided: {
       const v1::ClaimDecided& x = env->claim_decided();
       if (x.claim().status() == v1::CLAIM_STATUS_INVESTIGATING) {
-        state.Put(kInvestigating, x.claim().claim_id(), x.SerializeAsString());
+        // Not once its payout exists: a replay applies this service's own
+        // events before its input topics, so the PayoutRequested that removed
+        // the entry live comes first there; without this check the replayed
+        // state would keep entries the live one dropped (found by tests/chaos).
+        auto paid = state.Get(kPayouts, PayoutIdFor(x.claim().claim_id()));
+        if (!paid.ok()) return paid.status();
+        if (!paid->has_value()) state.Put(kInvestigating, x.claim().claim_id(), x.SerializeAsString());
       }
       return absl::OkStatus();
     }
