@@ -99,6 +99,10 @@ absl::Status KafkaKeyRing::Append(const v1::WorkerDataKey& record) {
       record.SerializeAsString(), {}, 0});
   if (!at.ok()) return at.status();
   index_.Put(record);
+  // Our own record, next in line: already indexed, so a refresh need not open
+  // a reader to read it back (one per new worker would cost a broker handle each).
+  absl::MutexLock lock(&read_mu_);
+  if (at->offset == next_offset_) next_offset_ = at->offset + 1;
   return absl::OkStatus();
 }
 
@@ -108,8 +112,10 @@ absl::StatusOr<DataKey> KafkaKeyRing::KeyForSealing(absl::string_view worker_key
     return UnwrapDataKey(master_, *r);
   }
   absl::MutexLock lock(&create_mu_);
-  // Another service may have made one meanwhile: use it rather than add one.
-  if (absl::Status s = Refresh(true); !s.ok()) return s;
+  // Another thread of this process may have made one meanwhile. Another replica
+  // making one at the same instant is not re-read here (that would be a broker
+  // round trip per new worker): a worker may then hold two keys, each opening
+  // what it sealed, and erasure erases all of them.
   if (std::optional<v1::WorkerDataKey> r = index_.Usable(worker_key)) {
     return UnwrapDataKey(master_, *r);
   }
