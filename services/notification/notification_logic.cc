@@ -1,6 +1,7 @@
 #include "services/notification/notification_logic.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -125,6 +126,15 @@ bool InQuietHours(const OutboxPolicy& p, absl::Time t, absl::Time* until) {
   }
   if (quiet && until != nullptr) *until = ShanghaiTime(end_day, end_h, end_m);
   return quiet;
+}
+
+// The gateway's rate is a property of real elapsed time, not of the business
+// day: a simulated clock that stands still (tests, the demo, a replayed year)
+// must not starve the outbox, nor a clock moved forward a month flood the
+// gateway. So the bucket runs on a monotonic clock, which measures only
+// durations (the business clock still decides quiet hours, caps and retries).
+absl::Time PacingNow() {
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 bool SendRate::Take(absl::Time now) {
@@ -702,7 +712,7 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
       if (*n + sent_now[r.phone()] >= p.daily_cap) continue;  // held until tomorrow
     }
     if (rate_exhausted || sends >= p.max_sends_per_tick) continue;
-    if (!rate_.Take(now)) {
+    if (!rate_.Take(PacingNow())) {
       rate_exhausted = true;
       continue;
     }
@@ -742,7 +752,7 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
         break;
       }
       case Outcome::kRateLimited:
-        rate_.Drain(now);
+        rate_.Drain(PacingNow());
         rate_exhausted = true;
         --sends;
         break;

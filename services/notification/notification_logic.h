@@ -75,8 +75,10 @@ absl::Status ParseQuietHours(absl::string_view text, OutboxPolicy* policy);
 // True when `t` is in the quiet hours; *until is then the next end.
 bool InQuietHours(const OutboxPolicy& p, absl::Time t, absl::Time* until = nullptr);
 
-// A generic-cell-rate token bucket on the injected clock: `rate` per second,
-// a burst of `rate`. Not thread-safe (the processor's thread only).
+// A generic-cell-rate token bucket: `rate` per second, a burst of `rate`.
+// The logic feeds it PacingNow(), a monotonic clock (the gateway's rate is real
+// time, not business time). Not thread-safe (the processor's thread only).
+absl::Time PacingNow();
 class SendRate {
  public:
   explicit SendRate(int64_t per_second) : per_second_(per_second) {}
