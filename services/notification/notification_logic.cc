@@ -252,9 +252,12 @@ absl::Status NotificationLogic::Decide(const processor::State& state, const kafk
 
   auto cover_started = [&](const v1::Enrollment& e) -> absl::Status {
     v1::SmsWorkerContact from_event;
-    *from_event.mutable_sealed_person() = e.sealed_person();
     from_event.set_worker_key(wk);
-    if (!e.has_sealed_person()) {
+    if (e.has_sealed_person()) {
+      // Only when the event has one: an empty sealed person would read as
+      // erased and the SMS would fail with NO_CONTACT_PHONE.
+      *from_event.mutable_sealed_person() = e.sealed_person();
+    } else {
       from_event.set_name(e.person().name());
       from_event.set_phone(e.person().phone());
     }
