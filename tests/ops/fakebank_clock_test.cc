@@ -1,7 +1,8 @@
 // The fake bank's business day follows the simulated clock it is given
 // (POST /v1/clock, as `mutualctl demo` does whenever it moves the services'
 // clock): credits are dated with that day, the ledger filters by it, a bad
-// day is refused naming the field. The fake runs as a child process; no broker.
+// day is refused naming the field; the day is journaled with the ledger, so a
+// restart keeps it. The fake runs as a child process; no broker.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -109,6 +110,55 @@ TEST_F(FakebankClockTest, BadDayIsRefusedNamingTheField) {
         << r->body;
   }
   EXPECT_EQ(Text(Parse(client.Get("/v1/clock")), "today"), "2022-03-10");
+}
+
+// The day is journaled with the ledger: a bank killed and started again
+// (with the flags it had, as deploy/local/up and the tests' restarts do) is
+// on the day it was moved to, and dates its credits with it.
+TEST_F(FakebankClockTest, ARestartKeepsTheDayItWasMovedTo) {
+  {
+    auto fake = Start({"--today", "2022-03-10"});
+    http::Client client = fake->Client();
+    EXPECT_EQ(Text(Parse(client.Post("/v1/clock", R"({"today": "2022-08-20"})")), "today"), "2022-08-20");
+    fake->Kill();
+  }
+  {
+    auto fake = Start({"--today", "2022-03-10"});
+    http::Client client = fake->Client();
+    json::Value clock = Parse(client.Get("/v1/clock"));
+    EXPECT_EQ(Text(clock, "today"), "2022-08-20");
+    EXPECT_TRUE(clock.Find("simulated") != nullptr && clock.Find("simulated")->bool_value());
+    Parse(client.Post("/v1/transfers", Transfer("DEMO-4")));
+    const std::string day = json::Write(Parse(client.Get("/v1/ledger?day=2022-08-20")));
+    EXPECT_NE(day.find("DEMO-4"), std::string::npos) << day;
+    EXPECT_EQ(Text(Parse(client.Post("/v1/clock", R"({"today": "2022-11-15"})")), "today"), "2022-11-15");
+    EXPECT_EQ(fake->Terminate(), 0);
+  }
+  // Without --today too.
+  auto fake = Start();
+  http::Client client = fake->Client();
+  EXPECT_EQ(Text(Parse(client.Get("/v1/clock")), "today"), "2022-11-15");
+  // The credit kept its day.
+  const std::string summer = json::Write(Parse(client.Get("/v1/ledger?day=2022-08-20")));
+  EXPECT_NE(summer.find("DEMO-4"), std::string::npos) << summer;
+}
+
+TEST_F(FakebankClockTest, TodayAloneIsKeptAndANewTodayWins) {
+  {
+    auto fake = Start({"--today", "2022-03-10"});
+    EXPECT_EQ(fake->Terminate(), 0);
+  }
+  {
+    auto fake = Start();
+    http::Client client = fake->Client();
+    EXPECT_EQ(Text(Parse(client.Get("/v1/clock")), "today"), "2022-03-10");
+    Parse(client.Post("/v1/clock", R"({"today": "2022-06-01"})"));
+    EXPECT_EQ(fake->Terminate(), 0);
+  }
+  // A --today other than the one the ledger was started with is a new start day.
+  auto fake = Start({"--today", "2023-01-05"});
+  http::Client client = fake->Client();
+  EXPECT_EQ(Text(Parse(client.Get("/v1/clock")), "today"), "2023-01-05");
 }
 
 }  // namespace

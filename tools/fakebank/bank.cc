@@ -122,6 +122,8 @@ json::Value TransferJson(const Transfer& t) {
 
 namespace {
 
+constexpr std::string_view kSetByFlag = "--today";
+
 json::Value JournalLine(const Transfer& t) {
   return json::Value::Object({{"idempotency_key", t.request.idempotency_key},
                               {"transfer_id", t.transfer_id},
@@ -138,8 +140,9 @@ json::Value JournalLine(const Transfer& t) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Bank>> Bank::Open(const std::string& ledger_path,
-                                                 const Clock& clock,
-                                                 int64_t confirm_after_queries) {
+                                                 BusinessClock& clock,
+                                                 int64_t confirm_after_queries,
+                                                 std::optional<absl::CivilDay> start_day) {
   std::unique_ptr<Bank> bank(new Bank(clock, confirm_after_queries));
   absl::MutexLock lock(&bank->mu_);
   Bank* raw = bank.get();
@@ -149,10 +152,41 @@ absl::StatusOr<std::unique_ptr<Bank>> Bank::Open(const std::string& ledger_path,
       });
   if (!journal.ok()) return journal.status();
   bank->journal_ = *std::move(journal);
+  if (start_day.has_value() && bank->journaled_today_ != start_day) {
+    if (absl::Status s = bank->JournalDay(*start_day, kSetByFlag); !s.ok()) return s;
+  }
   return bank;
 }
 
+absl::Status Bank::JournalDay(absl::CivilDay day, std::string_view set_by) {
+  if (absl::Status s = journal_->Append(json::Value::Object(
+          {{"clock", fakes::FormatDay(day)}, {"set_by", std::string(set_by)}}));
+      !s.ok()) {
+    return s;
+  }
+  clock_.SetDay(day);
+  if (set_by == kSetByFlag) journaled_today_ = day;
+  return absl::OkStatus();
+}
+
+absl::Status Bank::SetDay(absl::CivilDay day) {
+  absl::MutexLock lock(&mu_);
+  return JournalDay(day, "POST /v1/clock");
+}
+
 absl::Status Bank::Replay(const json::Value& line) {
+  // A business day: {"clock": "YYYY-MM-DD", "set_by": "--today" | "POST /v1/clock"}.
+  if (line.is_object() && line.Find("clock") != nullptr) {
+    absl::StatusOr<std::string> text = json::GetString(line, "clock");
+    if (!text.ok()) return text.status();
+    absl::StatusOr<absl::CivilDay> day = fakes::ParseDay(*text);
+    if (!day.ok()) return absl::InvalidArgumentError(absl::StrCat("clock: ", day.status().message()));
+    absl::StatusOr<std::string> set_by = json::GetOptionalString(line, "set_by");
+    if (!set_by.ok()) return set_by.status();
+    clock_.SetDay(*day);
+    if (*set_by == kSetByFlag) journaled_today_ = *day;
+    return absl::OkStatus();
+  }
   Transfer t;
   for (auto [field, out] : {std::pair{"idempotency_key", &t.request.idempotency_key},
                             std::pair{"transfer_id", &t.transfer_id},

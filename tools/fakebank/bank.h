@@ -69,10 +69,20 @@ class BusinessClock final : public Clock {
 class Bank {
  public:
   // `confirm_after_queries`: 0 confirms at once; N keeps a transfer PENDING
-  // for N status queries and confirms it on the next.
+  // for N status queries and confirms it on the next. The business day is in
+  // the journal too, so a restart keeps it: `clock` is set to the last day
+  // the journal holds. `start_day` (--today) is journaled and wins unless it
+  // is the --today the journal already has (a restart with the same flags
+  // keeps a day POST /v1/clock moved to since); with neither, the bank
+  // follows the system clock.
   static absl::StatusOr<std::unique_ptr<Bank>> Open(const std::string& ledger_path,
-                                                    const Clock& clock,
-                                                    int64_t confirm_after_queries);
+                                                    BusinessClock& clock,
+                                                    int64_t confirm_after_queries,
+                                                    std::optional<absl::CivilDay> start_day = {});
+
+  // Moves the business day (POST /v1/clock): journaled (fsync'd) first, so a
+  // restarted bank is on it. Unavailable if the journal write fails.
+  absl::Status SetDay(absl::CivilDay day);
 
   enum class Outcome { kCreated, kReplayed, kConflict };
   struct Result {
@@ -91,18 +101,23 @@ class Bank {
   json::Value Ledger(std::string_view day) const;
 
  private:
-  Bank(const Clock& clock, int64_t confirm_after_queries)
+  Bank(BusinessClock& clock, int64_t confirm_after_queries)
       : clock_(clock), confirm_after_queries_(confirm_after_queries) {}
   absl::Status Replay(const json::Value& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Record(Transfer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `set_by`: "--today" or "POST /v1/clock".
+  absl::Status JournalDay(absl::CivilDay day, std::string_view set_by)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const Clock& clock_;
+  BusinessClock& clock_;
   const int64_t confirm_after_queries_;
   mutable absl::Mutex mu_;
   std::unique_ptr<fakes::Journal> journal_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Transfer, std::less<>> transfers_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> credits_ ABSL_GUARDED_BY(mu_);  // keys, in credit order
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // The last --today the journal holds.
+  std::optional<absl::CivilDay> journaled_today_ ABSL_GUARDED_BY(mu_);
 };
 
 // Batch files: reads a payout batch CSV, returns the bank's result CSV.

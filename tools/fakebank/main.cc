@@ -10,6 +10,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -64,7 +65,7 @@ void AddRoutes(http::Server& server, fakes::Faults& faults, Bank& bank, Business
     if (!r.path_rest.empty()) return fakes::JsonError(404, "NOT_FOUND", "GET /v1/clock");
     return fakes::JsonOk(ClockJson(clock));
   });
-  server.Handle("POST", "/v1/clock", [&clock](const http::Request& r) {
+  server.Handle("POST", "/v1/clock", [&clock, &bank](const http::Request& r) {
     if (!r.path_rest.empty()) return fakes::JsonError(404, "NOT_FOUND", "POST /v1/clock");
     absl::StatusOr<json::Value> body = json::Parse(r.body);
     if (!body.ok() || !body->is_object()) {
@@ -76,7 +77,10 @@ void AddRoutes(http::Server& server, fakes::Faults& faults, Bank& bank, Business
     }
     absl::StatusOr<absl::CivilDay> day = fakes::ParseDay(today->string_value());
     if (!day.ok()) return fakes::JsonError(400, "INVALID_REQUEST", "today: not a date (YYYY-MM-DD)");
-    clock.SetDay(*day);
+    // Journaled first: a restarted bank is on this day.
+    if (absl::Status s = bank.SetDay(*day); !s.ok()) {
+      return fakes::JsonError(500, "INTERNAL", std::string(s.message()));
+    }
     return fakes::JsonOk(ClockJson(clock));
   });
   server.Handle("POST", "/v1/transfers", faults.Wrap(true, [&bank](const http::Request& r) {
@@ -139,7 +143,9 @@ int Main(int argc, char** argv) {
   std::string today;
   int64_t confirm_after_queries = 0;
   flags.String("ledger", &ledger, "JSON-lines file of every transfer (fsync'd; reloaded at start)");
-  flags.String("today", &today, "the bank's business day YYYY-MM-DD (default: the system clock; POST /v1/clock moves it)");
+  flags.String("today", &today,
+               "the bank's first business day YYYY-MM-DD (default: the system clock; POST /v1/clock "
+               "moves it; a day already in the --ledger journal wins)");
   flags.Int("confirm-after-queries", &confirm_after_queries,
             "N: a new transfer stays PENDING for N status queries, CONFIRMED on the next");
   absl::StatusOr<std::vector<std::string>> args = flags.Parse(argc - 1, argv + 1);
@@ -148,12 +154,15 @@ int Main(int argc, char** argv) {
   if (confirm_after_queries < 0) return Usage(flags, "--confirm-after-queries: must be >= 0");
 
   BusinessClock clock(SystemClock::Default());
+  std::optional<absl::CivilDay> start_day;
   if (!today.empty()) {
     absl::StatusOr<absl::CivilDay> day = fakes::ParseDay(today);
     if (!day.ok()) return Usage(flags, absl::StrCat("--today: ", std::string(day.status().message())));
-    clock.SetDay(*day);
+    start_day = *day;
   }
-  absl::StatusOr<std::unique_ptr<Bank>> bank = Bank::Open(ledger, clock, confirm_after_queries);
+  // The day the ledger's journal holds wins over --today: a restart keeps it.
+  absl::StatusOr<std::unique_ptr<Bank>> bank =
+      Bank::Open(ledger, clock, confirm_after_queries, start_day);
   if (!bank.ok()) {
     std::cerr << "fakebank: " << bank.status().message() << "\n";
     return 1;
