@@ -131,6 +131,7 @@ int Main(int argc, char** argv) {
   if (!ring.ok()) return Fail("master key / key ring", ring.status());
   notification::NotificationLogic logic(lo, gateway->get(), &reports, &r.log());
   logic.SetKeyRing(ring->get());
+  logic.SetKeyer(&r.keyer());
   auto store = r.OpenStore(logic.ColumnFamilies());
   if (!store.ok()) return Fail("store", store.status());
   auto producer = kafka::Producer::Create({.client = r.kafka()});

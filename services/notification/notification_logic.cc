@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -79,7 +82,55 @@ std::string Last4(absl::string_view shown) {
 
 bool Denied(const v1::ClaimDecision& c) { return c.status() == v1::CLAIM_STATUS_DENIED; }
 
+// The associated data crypto::Seal binds a sealed field to (libs/crypto
+// aead.cc SealAad; SealPhone must match it for OpenField to open what it
+// seals — NotificationLogicTest.SealedPhoneOpensWithOpenField holds it to).
+std::string SealedFieldAad(absl::string_view worker_key, absl::string_view field,
+                           absl::string_view key_id) {
+  std::string aad = "mutualaid.v1.sealed";
+  for (absl::string_view part : {worker_key, field, key_id}) {
+    absl::StrAppend(&aad, "|", part.size(), ":", part);
+  }
+  return aad;
+}
+
 }  // namespace
+
+std::string CapKeyOf(const v1::SmsRecord& r) {
+  if (!r.phone().empty()) return r.phone();
+  if (!r.phone_key().empty()) return r.phone_key();
+  return absl::StrCat("worker:", r.message().worker_key());
+}
+
+absl::StatusOr<v1::SealedPersonalData> SealPhone(crypto::KeyRing& ring,
+                                                 const std::string& worker_key,
+                                                 const std::string& context,
+                                                 const std::string& phone) {
+  absl::StatusOr<crypto::DataKey> key = ring.KeyForSealing(worker_key);
+  if (!key.ok()) return key.status();
+  std::string input = "mutualaid.v1.sms-phone-nonce";
+  for (absl::string_view part : {absl::string_view(context), absl::string_view(phone)}) {
+    absl::StrAppend(&input, "|", part.size(), ":", part);
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  const std::string& k = key->key.bytes();
+  if (HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
+           &mac_len) == nullptr ||
+      mac_len < crypto::kNonceBytes) {
+    return absl::InternalError("sealed phone: HMAC failed");
+  }
+  v1::SealedPersonalData sealed;
+  sealed.set_key_id(key->key_id);
+  sealed.set_nonce(std::string(reinterpret_cast<const char*>(mac), crypto::kNonceBytes));
+  absl::StatusOr<std::string> ct =
+      crypto::AeadSeal(key->key, sealed.nonce(), phone,
+                       SealedFieldAad(worker_key, crypto::kFieldPhone, key->key_id));
+  if (!ct.ok()) return ct.status();
+  sealed.set_ciphertext(*std::move(ct));
+  return sealed;
+}
 
 // ---------------------------------------------------------------------------
 // Policy helpers
@@ -187,6 +238,7 @@ struct NotificationLogic::Queue {
   std::string text;
   std::string platform_id;  // the recipient is this platform's contact
   bool urgent = false;
+  bool erased = false;      // no phone because the worker's data was erased
 };
 
 NotificationLogic::NotificationLogic(LogicOptions options, SmsGateway* gateway,
@@ -198,7 +250,7 @@ NotificationLogic::NotificationLogic(LogicOptions options, SmsGateway* gateway,
       rate_(o_.policy.rate_per_second) {}
 
 absl::StatusOr<v1::SmsWorkerContact> NotificationLogic::Opened(
-    const v1::SmsWorkerContact& contact) const {
+    const v1::SmsWorkerContact& contact, bool* erased) const {
   if (!contact.has_sealed_person()) return contact;
   v1::SmsWorkerContact out = contact;
   out.clear_sealed_person();
@@ -215,9 +267,59 @@ absl::StatusOr<v1::SmsWorkerContact> NotificationLogic::Opened(
     return p.status();  // the key ring's broker: try again
   }
   // Erased (or unreadable): nobody to write to.
+  if (erased != nullptr && crypto::IsErased(p.status())) *erased = true;
   out.clear_name();
   out.clear_phone();
   return out;
+}
+
+absl::Status NotificationLogic::SetRecipient(const std::string& worker_key,
+                                             const std::string& phone, bool to_platform,
+                                             v1::SmsQueued* queued) const {
+  v1::SmsMessage* m = queued->mutable_message();
+  m->set_phone_masked(phone.empty() ? "" : MaskPhone(phone));
+  m->clear_sealed_phone();
+  queued->clear_phone();
+  queued->clear_phone_key();
+  if (phone.empty()) return absl::OkStatus();
+  if (keyer_ != nullptr) queued->set_phone_key(keyer_->KeyFor(absl::StrCat("phone:", phone)));
+  if (to_platform || ring_ == nullptr) {
+    queued->set_phone(phone);  // a company's contact, or no master key: in clear
+    return absl::OkStatus();
+  }
+  absl::StatusOr<v1::SealedPersonalData> sealed =
+      SealPhone(*ring_, worker_key, queued->gateway_message_id(), phone);
+  if (!sealed.ok()) return sealed.status();
+  *m->mutable_sealed_phone() = *std::move(sealed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> NotificationLogic::RecipientPhone(const v1::SmsRecord& r) const {
+  if (!r.phone().empty()) return r.phone();
+  if (!r.message().has_sealed_phone()) {
+    return absl::FailedPreconditionError(kNoContactPhone);
+  }
+  if (ring_ == nullptr) {
+    // A master key taken away from a running deployment: hold the message
+    // until it is back rather than fail what a restart would send.
+    return absl::UnavailableError("sealed phone and no key ring (crypto.master_key_file)");
+  }
+  absl::StatusOr<std::string> phone = crypto::OpenField(*ring_, r.message().worker_key(),
+                                                        crypto::kFieldPhone,
+                                                        r.message().sealed_phone());
+  if (phone.ok()) {
+    if (phone->empty()) return absl::FailedPreconditionError(kNoContactPhone);
+    return phone;
+  }
+  if (crypto::IsErased(phone.status())) {
+    return absl::FailedPreconditionError(kRecipientDataErased);
+  }
+  const absl::StatusCode c = phone.status().code();
+  if (c == absl::StatusCode::kUnavailable || c == absl::StatusCode::kDeadlineExceeded) {
+    return phone.status();  // the key ring's broker: next tick
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(kRecipientPhoneUnreadable, ": ", phone.status().message()));
 }
 
 std::vector<std::string> NotificationLogic::ColumnFamilies() const {
@@ -241,7 +343,9 @@ absl::Status NotificationLogic::Decide(const processor::State& state, const kafk
   const std::string& wk = env->worker_key();
   auto contact = Read<v1::SmsWorkerContact>(state, kContacts, wk);
   if (!contact.ok()) return contact.status();
-  absl::StatusOr<v1::SmsWorkerContact> opened = Opened(contact->value_or(v1::SmsWorkerContact()));
+  bool known_erased = false;
+  absl::StatusOr<v1::SmsWorkerContact> opened =
+      Opened(contact->value_or(v1::SmsWorkerContact()), &known_erased);
   if (!opened.ok()) return opened.status();
   const v1::SmsWorkerContact known = *std::move(opened);
   auto platform_phone = [&](const std::string& platform_id) -> absl::StatusOr<std::string> {
@@ -261,11 +365,13 @@ absl::Status NotificationLogic::Decide(const processor::State& state, const kafk
       from_event.set_name(e.person().name());
       from_event.set_phone(e.person().phone());
     }
-    absl::StatusOr<v1::SmsWorkerContact> person = Opened(from_event);
+    bool erased = false;
+    absl::StatusOr<v1::SmsWorkerContact> person = Opened(from_event, &erased);
     if (!person.ok()) return person.status();
     Queue q;
     q.template_id = v1::SMS_TEMPLATE_COVER_STARTED;
     q.phone = !person->phone().empty() ? person->phone() : known.phone();
+    q.erased = q.phone.empty() && (erased || known_erased);
     const std::string& name = !person->name().empty() ? person->name() : known.name();
     q.text = RenderCoverStarted({name, e.plan_year(), e.coverage_start(), e.coverage_end()});
     return Enqueue(state, *env, std::move(q), out);
@@ -286,6 +392,7 @@ absl::Status NotificationLogic::Decide(const processor::State& state, const kafk
       q.phone = *phone;
     } else {
       q.phone = known.phone();
+      q.erased = known_erased;
     }
     q.text = RenderClaimDenied(d);
     return Enqueue(state, *env, std::move(q), out);
@@ -314,6 +421,7 @@ absl::Status NotificationLogic::Decide(const processor::State& state, const kafk
         q.phone = *phone;
       } else {
         q.phone = known.phone();
+        q.erased = known_erased;
       }
       q.text = RenderPayoutConfirmed(pc);
       return Enqueue(state, *env, std::move(q), out);
@@ -351,15 +459,19 @@ absl::Status NotificationLogic::Enqueue(const processor::State& state, const v1:
   m->set_source_event_id(source.event_id());
   m->set_template_(q.template_id);
   m->set_worker_key(source.worker_key());
-  m->set_phone_masked(q.phone.empty() ? "" : MaskPhone(q.phone));
   m->set_text(q.text);
   m->set_segments(Segments(q.text));
   m->set_urgent(q.urgent);
   if (q.phone.empty()) {
-    // Nobody to send to yet: visible as failed; an operator resends it once
-    // the contact is known.
+    // Nobody to send to: final at once, never in the outbox (a message with
+    // no number would wait there forever). Visible as failed with the
+    // reason; an operator resends it once the contact is known.
     m->set_status(v1::SMS_STATUS_FAILED);
-    m->set_failure_reason("NO_CONTACT_PHONE");
+    m->set_failure_reason(q.erased ? kRecipientDataErased : kNoContactPhone);
+    if (log_ != nullptr) {
+      log_->Info("sms not sendable", {{"message_id", message_id},
+                                      {"reason", m->failure_reason()}});
+    }
   } else {
     m->set_status(v1::SMS_STATUS_QUEUED);
   }
@@ -367,10 +479,11 @@ absl::Status NotificationLogic::Enqueue(const processor::State& state, const v1:
   if (!q.urgent && InQuietHours(o_.policy, h.recorded_at, &until)) {
     *m->mutable_not_before() = events::ToProto(until);
   }
-  x->set_phone(q.phone);
   x->set_resend(0);
   x->set_gateway_message_id(GatewayIdFor(message_id, 0));
   x->set_platform_id(q.platform_id);
+  absl::Status recipient = SetRecipient(source.worker_key(), q.phone, !q.platform_id.empty(), x);
+  if (!recipient.ok()) return recipient;
   out->push_back(events::ToRecord("", std::move(env)));
   return absl::OkStatus();
 }
@@ -388,9 +501,13 @@ absl::Status NotificationLogic::DecideResend(const processor::State& state,
   // Resent meanwhile by another operator, or not failed: nothing to do.
   if (r.message().status() != v1::SMS_STATUS_FAILED) return absl::OkStatus();
 
-  // To the recipient as known now (the worker may have changed the phone).
-  std::string phone = r.phone();
-  if (!r.platform_id().empty()) {
+  // To the recipient as known now (the worker may have changed the phone),
+  // else as the message had it.
+  std::string phone;
+  bool erased = false;
+  const bool to_platform = !r.platform_id().empty();
+  if (to_platform) {
+    phone = r.phone();
     auto p = Read<v1::Platform>(state, kPlatforms, r.platform_id());
     if (!p.ok()) return p.status();
     if (p->has_value() && !(*p)->contact_phone().empty()) phone = (*p)->contact_phone();
@@ -398,13 +515,28 @@ absl::Status NotificationLogic::DecideResend(const processor::State& state,
     auto c = Read<v1::SmsWorkerContact>(state, kContacts, r.message().worker_key());
     if (!c.ok()) return c.status();
     if (c->has_value()) {
-      absl::StatusOr<v1::SmsWorkerContact> known = Opened(**c);
+      absl::StatusOr<v1::SmsWorkerContact> known = Opened(**c, &erased);
       if (!known.ok()) return known.status();
-      if (!known->phone().empty()) phone = known->phone();
+      phone = known->phone();
+    }
+    if (phone.empty() && !erased) {
+      absl::StatusOr<std::string> before = RecipientPhone(r);
+      if (before.ok()) {
+        phone = *before;
+      } else if (absl::IsUnavailable(before.status()) ||
+                 absl::IsDeadlineExceeded(before.status())) {
+        return before.status();  // the key ring's broker: decided again later
+      } else {
+        erased = before.status().message() == kRecipientDataErased;
+      }
     }
   }
   if (phone.empty()) {
-    return absl::InvalidArgumentError("no contact phone known for this message");
+    return absl::InvalidArgumentError(
+        erased ? absl::StrCat("message_id: the recipient's personal data was erased (",
+                              kRecipientDataErased, "): nothing to send to")
+               : absl::StrCat("message_id: no contact phone known for this message (",
+                              kNoContactPhone, ")"));
   }
   const int32_t resend = r.resend() + 1;
   events::EnvelopeHeader h;
@@ -421,12 +553,12 @@ absl::Status NotificationLogic::DecideResend(const processor::State& state,
   m->set_status(v1::SMS_STATUS_QUEUED);
   m->set_attempts(0);
   m->set_failure_reason("");
-  m->set_phone_masked(MaskPhone(phone));
   m->clear_not_before();
-  x->set_phone(phone);
   x->set_resend(resend);
   x->set_gateway_message_id(GatewayIdFor(r.message().message_id(), resend));
   x->set_platform_id(r.platform_id());
+  absl::Status recipient = SetRecipient(r.message().worker_key(), phone, to_platform, x);
+  if (!recipient.ok()) return recipient;
   out->push_back(events::ToRecord("", std::move(env)));
   return absl::OkStatus();
 }
@@ -545,6 +677,7 @@ absl::Status NotificationLogic::Apply(processor::State& state, const kafka::Mess
       v1::SmsRecord r;
       *r.mutable_message() = x.message();
       r.set_phone(x.phone());
+      r.set_phone_key(x.phone_key());
       r.set_partition(existing->has_value() ? (*existing)->partition() : event.partition);
       r.set_gateway_message_id(x.gateway_message_id());
       r.set_resend(x.resend());
@@ -561,8 +694,9 @@ absl::Status NotificationLogic::Apply(processor::State& state, const kafka::Mess
       if (!r.ok()) return r.status();
       if (r->message().status() != v1::SMS_STATUS_QUEUED) return absl::OkStatus();
       const absl::Time at = events::FromProto(x.sent_at());
-      const std::string key = SentDailyKey(r->phone(), ShanghaiDay(at));
-      absl::StatusOr<int64_t> n = SentOn(state, r->phone(), ShanghaiDay(at));
+      const std::string cap_key = CapKeyOf(*r);
+      const std::string key = SentDailyKey(cap_key, ShanghaiDay(at));
+      absl::StatusOr<int64_t> n = SentOn(state, cap_key, ShanghaiDay(at));
       if (!n.ok()) return n.status();
       state.Put(kSentDaily, key, absl::StrCat(*n + 1));
       r->mutable_message()->set_status(v1::SMS_STATUS_SENT);
@@ -673,7 +807,7 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
       *s->mutable_sent_at() = events::ToProto(now);
       s->set_attempt(attempt);
       out->push_back(events::ToRecord("", std::move(e)));
-      ++sent_now[r.phone()];
+      ++sent_now[CapKeyOf(r)];
     };
     auto emit_retry = [&](const std::string& reason, int32_t attempt) {
       const bool again = attempt < p.max_attempts;
@@ -710,9 +844,10 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
     if (r.has_next_attempt_at() && events::FromProto(r.next_attempt_at()) > now) continue;
     if (quiet && !r.message().urgent()) continue;  // held until the quiet hours end
     if (p.daily_cap > 0) {
-      absl::StatusOr<int64_t> n = SentOn(state, r.phone(), today);
+      const std::string cap_key = CapKeyOf(r);
+      absl::StatusOr<int64_t> n = SentOn(state, cap_key, today);
       if (!n.ok()) return n.status();
-      if (*n + sent_now[r.phone()] >= p.daily_cap) continue;  // held until tomorrow
+      if (*n + sent_now[cap_key] >= p.daily_cap) continue;  // held until tomorrow
     }
     if (rate_exhausted || sends >= p.max_sends_per_tick) continue;
     if (!rate_.Take(PacingNow())) {
@@ -735,8 +870,29 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
         continue;
       }
     }
+    // The recipient, opened only now (a worker's phone is sealed in the
+    // message). Erased since it was queued, unreadable or none: final, with
+    // the reason; never sent to an empty number, never retried.
+    absl::StatusOr<std::string> phone = RecipientPhone(r);
+    if (!phone.ok()) {
+      --sends;
+      if (absl::IsFailedPrecondition(phone.status())) {
+        v1::Envelope e = TickEvent(r, suffix("unsendable", attempt), now);
+        v1::SmsFailed* f = e.mutable_sms_failed();
+        f->set_message_id(id);
+        f->set_reason(std::string(phone.status().message()));
+        f->set_retriable(false);
+        f->set_attempt(r.message().attempts());
+        *f->mutable_failed_at() = events::ToProto(now);
+        out->push_back(events::ToRecord("", std::move(e)));
+      } else if (log_ != nullptr) {
+        log_->Warning("sms held: recipient not opened",
+                      {{"message_id", id}, {"error", phone.status().ToString()}});
+      }
+      continue;
+    }
     GatewayReport g =
-        gateway_->Submit(r.gateway_message_id(), r.phone(), r.message().text(), p.callback_url);
+        gateway_->Submit(r.gateway_message_id(), *phone, r.message().text(), p.callback_url);
     switch (g.outcome) {
       case Outcome::kAccepted:
       case Outcome::kDelivered:

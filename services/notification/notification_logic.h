@@ -35,6 +35,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "mutualaid/core/worker_key.h"
 #include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/processor/processor.h"
 #include "mutualaid/store/state_store.h"
@@ -127,8 +128,19 @@ class NotificationLogic final : public processor::Logic {
   // does not hold yet (read the enrollment events to their end first).
   bool NeedsContacts(const store::StateStore& store, const kafka::Message& request) const;
 
-  // The key ring Decide opens the workers' sealed names and phones with.
+  // The key ring Decide opens the workers' sealed names and phones with,
+  // seals the worker's phone into the queued message with, and the outbox
+  // opens that phone with at send time. Without one (no master key
+  // configured) phones stay in clear, as before sealing.
   void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
+  // The deployment's keyer: SmsQueued.phone_key (the daily cap's key of a
+  // sealed phone). Without one a sealed phone's cap counts per worker.
+  void SetKeyer(const WorkerKeyer* keyer) { keyer_ = keyer; }
+
+  // What a message failed with when its recipient cannot be written to.
+  static constexpr char kNoContactPhone[] = "NO_CONTACT_PHONE";
+  static constexpr char kRecipientDataErased[] = "RECIPIENT_DATA_ERASED";
+  static constexpr char kRecipientPhoneUnreadable[] = "RECIPIENT_PHONE_UNREADABLE";
 
  private:
   struct Queue;
@@ -140,16 +152,41 @@ class NotificationLogic final : public processor::Logic {
   absl::Duration Backoff(int32_t attempt) const;
 
   // Opens a contact's sealed person (names and phones arrive sealed in the
-  // enrollment events); an erased one opens as empty: no phone to send to.
-  absl::StatusOr<v1::SmsWorkerContact> Opened(const v1::SmsWorkerContact& contact) const;
+  // enrollment events); an erased one opens as empty (*erased set): no phone
+  // to send to.
+  absl::StatusOr<v1::SmsWorkerContact> Opened(const v1::SmsWorkerContact& contact,
+                                              bool* erased = nullptr) const;
+  // Puts the recipient into the queued event: a worker's phone sealed (with a
+  // key ring), a platform's contact in clear; phone_masked and phone_key.
+  absl::Status SetRecipient(const std::string& worker_key, const std::string& phone,
+                            bool to_platform, v1::SmsQueued* queued) const;
+  // The phone to hand the gateway: the clear one, or the sealed one opened.
+  // FailedPrecondition (reason code as message) when it can never be sent:
+  // erased, unreadable, none. Unavailable: try again later.
+  absl::StatusOr<std::string> RecipientPhone(const v1::SmsRecord& r) const;
 
   LogicOptions o_;
   crypto::KeyRing* ring_ = nullptr;
+  const WorkerKeyer* keyer_ = nullptr;
   SmsGateway* gateway_;
   DeliveryReports* reports_;
   const Logger* log_;
   SendRate rate_;
 };
+
+// The key the per-number daily cap counts under: the clear phone (a
+// platform's contact, older events), else the phone key, else the worker.
+std::string CapKeyOf(const v1::SmsRecord& r);
+
+// Seals `phone` as field "phone" of the worker with a nonce derived from the
+// data key, `context` (the gateway message id) and the phone (synthetic IV):
+// deciding the same request twice seals to the same bytes (Decide depends
+// only on state and request), and a nonce repeats only for the same
+// plaintext. Opens with crypto::OpenField.
+absl::StatusOr<v1::SealedPersonalData> SealPhone(crypto::KeyRing& ring,
+                                                 const std::string& worker_key,
+                                                 const std::string& context,
+                                                 const std::string& phone);
 
 // Reads a stored SmsRecord; nullopt when absent.
 absl::StatusOr<std::optional<v1::SmsRecord>> ReadMessage(const store::StateStore& store,

@@ -147,7 +147,9 @@ class NotificationLogicTest : public ::testing::Test {
     auto raw = state_->Get(kMessages, message_id);
     EXPECT_TRUE(raw.ok() && raw->has_value()) << message_id;
     v1::SmsRecord r;
-    if (raw.ok() && raw->has_value()) EXPECT_TRUE(r.ParseFromString(**raw));
+    if (raw.ok() && raw->has_value()) {
+      EXPECT_TRUE(r.ParseFromString(**raw));
+    }
     return r;
   }
   int OutboxSize() {
