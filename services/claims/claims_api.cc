@@ -121,6 +121,30 @@ absl::StatusOr<CheckedFiling> CheckFiling(const v1::ClaimApplication& applicatio
   return CheckedFiling{std::move(app), *std::move(pr)};
 }
 
+absl::Status SealFiling(crypto::KeyRing& ring, const std::string& worker_key,
+                        v1::ClaimFiled* filed) {
+  v1::ClaimApplication* app = filed->mutable_application();
+  v1::PersonalData person;
+  person.set_id_number(app->id_number());
+  // KeyForSealing makes the worker's key if no platform enrolled them yet.
+  absl::StatusOr<v1::SealedPersonalData> sealed = crypto::SealPerson(ring, worker_key, person);
+  if (!sealed.ok()) return sealed.status();
+  *filed->mutable_sealed_person() = *std::move(sealed);
+  app->clear_id_number();
+  if (app->has_payee_card() && !app->payee_card().card_number().empty()) {
+    const v1::PayeeCard card = app->payee_card();
+    absl::StatusOr<v1::SealedPersonalData> sealed_card =
+        crypto::SealField(ring, worker_key, crypto::kFieldCard, card.SerializeAsString());
+    if (!sealed_card.ok()) return sealed_card.status();
+    *filed->mutable_sealed_card() = *std::move(sealed_card);
+    const std::string& number = card.card_number();
+    filed->set_payee_card_last4(number.size() <= 4 ? number : number.substr(number.size() - 4));
+    app->clear_payee_card();
+    app->mutable_payee_card()->set_kind(card.kind());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckVerdict(const v1::DecideInvestigationRequest& req,
                           const v1::ClaimDecision& claim) {
   if (!req.approve() && req.reason().empty()) {
@@ -234,6 +258,12 @@ grpc::Status ClaimsApi::FileClaim(grpc::ServerContext* ctx, const v1::FileClaimR
   filed->set_caller(who->ToString());
   filed->set_enrollment_requests_offset(marks->high);
   filed->set_filed_by_platform(by_platform);
+  if (ring_ != nullptr) {
+    // The ID number and the card leave this process only sealed.
+    if (absl::Status sealed = SealFiling(*ring_, wk, filed); !sealed.ok()) {
+      return ToGrpcStatus(sealed);
+    }
+  }
   kafka::Record record = events::ToRecord(o_.requests_topic, std::move(env));
   record.partition = partition;
 

@@ -18,6 +18,7 @@
 
 #include "mutualaid/core/clock.h"
 #include "mutualaid/core/worker_key.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/kafka/admin.h"
 #include "mutualaid/kafka/producer.h"
 #include "mutualaid/plan/worker_file.h"
@@ -48,6 +49,12 @@ struct CheckedFiling {
 // FileClaim's checks of an application filed by `who` on `today`.
 absl::StatusOr<CheckedFiling> CheckFiling(const v1::ClaimApplication& application,
                                           const server::Principal& who, absl::CivilDay today);
+// Seals the claimant's ID number (sealed_person, field "person") and payee
+// card (sealed_card, field "card", with payee_card_last4) of `filed` under
+// `worker_key` and clears them from the application (the card keeps its
+// kind). What the rules read (the facts, dates, site) stays in clear.
+absl::Status SealFiling(crypto::KeyRing& ring, const std::string& worker_key,
+                        v1::ClaimFiled* filed);
 // DecideInvestigation's checks of a verdict on `claim` (waiting for 调查核实).
 absl::Status CheckVerdict(const v1::DecideInvestigationRequest& req,
                           const v1::ClaimDecision& claim);
@@ -77,6 +84,12 @@ class ClaimsApi final : public v1::ClaimsService::Service {
   grpc::Status ListDueClaims(grpc::ServerContext* ctx, const v1::ListDueClaimsRequest* req,
                              v1::ListDueClaimsResponse* resp) override;
 
+  // The key ring FileClaim seals the claimant's ID number and card with
+  // before the filing is appended (libs/crypto); nullptr (no master key
+  // configured): they travel in clear as before. The readers return no
+  // personal data (decisions, verdicts, payments), so they open nothing.
+  void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
+
  private:
   absl::StatusOr<std::optional<v1::ClaimState>> Stored(const std::string& claim_id) const;
   std::string NewId() const;
@@ -90,6 +103,7 @@ class ClaimsApi final : public v1::ClaimsService::Service {
   const store::StateStore& store_;
   server::Answers& answers_;
   std::function<plan::PlanData(int plan_year)> plan_for_;
+  crypto::KeyRing* ring_ = nullptr;
 };
 
 }  // namespace mutualaid::claims

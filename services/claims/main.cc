@@ -20,6 +20,7 @@
 #include "services/claims/claims_api.h"
 #include "services/claims/claims_logic.h"
 #include "services/claims/enrollment_barrier.h"
+#include "services/key_ring_setup.h"
 
 namespace {
 
@@ -50,6 +51,9 @@ int Main(int argc, char** argv) {
   if (!barrier_wait.ok()) return Fail("config", barrier_wait.status());
 
   if (absl::Status s = r.EnsureTopics(); !s.ok()) return Fail("topics", s);
+  // Seals the claimant's ID number and card at the edge (nullptr: no master key).
+  auto ring = services::OpenKeyRing(r);
+  if (!ring.ok()) return Fail("master key / key ring", ring.status());
   claims::ClaimsLogic logic(lo);
   auto store = r.OpenStore(logic.ColumnFamilies());
   if (!store.ok()) return Fail("store", store.status());
@@ -98,6 +102,7 @@ int Main(int argc, char** argv) {
   ao.enrollment_requests_topic = r.topic(kafka::kEnrollmentRequests);
   claims::ClaimsApi api(ao, r.auth(), r.clock(), r.keyer(), **producer, **admin, **store, answers,
                         [&logic](int plan_year) { return logic.PlanFor(plan_year); });
+  api.SetKeyRing(ring->get());
   server::AdminServiceImpl admin_service(r.auth(), r.clock(), r.simulated_clock(), **store);
 
   absl::Status served = r.Serve(**proc, {&api, &admin_service});

@@ -28,6 +28,7 @@
 #include "services/payout/bank_gateway.h"
 #include "services/payout/payout_api.h"
 #include "services/payout/payout_logic.h"
+#include "services/key_ring_setup.h"
 
 namespace {
 
@@ -129,6 +130,11 @@ int Main(int argc, char** argv) {
   lo.export_interval = *export_interval;
   lo.max_per_tick = static_cast<int>(*max_per_tick);
   payout::PayoutLogic logic(lo);
+  // Opens a worker's sealed card to send it, and for finance's readers
+  // (nullptr: no master key configured).
+  auto ring = services::OpenKeyRing(r);
+  if (!ring.ok()) return Fail("master key / key ring", ring.status());
+  logic.SetKeyRing(ring->get());
   auto store = r.OpenStore(logic.ColumnFamilies());
   if (!store.ok()) return Fail("store", store.status());
   auto producer = kafka::Producer::Create({.client = r.kafka()});
@@ -150,8 +156,8 @@ int Main(int argc, char** argv) {
   po.tick_interval = *tick;
   po.clock = &r.clock();
   po.logger = &r.log();
-  po.input_barrier = [](const kafka::Message& request) -> absl::StatusOr<bool> {
-    return payout::PayoutLogic::NeedsInputs(request);
+  po.input_barrier = [commands = po.requests_topic](const kafka::Message& request) -> absl::StatusOr<bool> {
+    return payout::PayoutLogic::NeedsInputs(request, commands);
   };
   po.on_committed = [&answers, &r](const std::vector<kafka::Record>& events) {
     r.CountDecisions(events);
@@ -182,6 +188,7 @@ int Main(int argc, char** argv) {
   ao.warning_days = static_cast<int>(*warning_days);
   ao.import_dir = bank->import_dir;
   payout::PayoutApi api(ao, r.auth(), r.clock(), **producer, **store, answers, ledger_bank.get());
+  api.SetKeyRing(ring->get());
   server::AdminServiceImpl admin(r.auth(), r.clock(), r.simulated_clock(), **store);
 
   r.log().Info("payout service configured", {{"bank", bank->mode}});

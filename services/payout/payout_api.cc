@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "mutualaid/events/claims_convert.h"
 #include "mutualaid/events/convert.h"
 #include "mutualaid/kafka/record.h"
 #include "mutualaid/server/server.h"
@@ -31,16 +32,6 @@ grpc::Status Error(grpc::StatusCode code, const std::string& message) {
 int PageSize(const v1::PageRequest& page) {
   if (page.page_size() <= 0) return kDefaultPage;
   return std::min(page.page_size(), kMaxPage);
-}
-
-// What a caller may see of a payout: the full account number is for finance.
-v1::Payout Shown(const v1::Payout& p, const server::Principal& who) {
-  v1::Payout out = p;
-  if (who.role != Role::kFinance) {
-    out.clear_payee_account();
-    out.clear_sealed_account();
-  }
-  return out;
 }
 
 bool Digits(const std::string& s) {
@@ -70,6 +61,35 @@ PayoutApi::PayoutApi(ApiOptions options, const server::TokenAuthenticator& auth,
       answers_(answers),
       bank_(bank) {}
 
+// What a caller may see of a payout: the full account number is for finance
+// (a sealed card opened for it; "erased" once the worker's key is erased).
+absl::StatusOr<v1::Payout> PayoutApi::Shown(const v1::Payout& p, const server::Principal& who) const {
+  v1::Payout out = p;
+  if (who.role != Role::kFinance) {
+    out.clear_payee_account();
+    out.clear_sealed_account();
+    return out;
+  }
+  if (!out.has_sealed_account()) return out;
+  if (ring_ == nullptr) {
+    return absl::FailedPreconditionError("sealed payee card and no key ring (crypto.master_key_file)");
+  }
+  absl::StatusOr<std::string> opened =
+      crypto::OpenField(*ring_, p.worker_key(), crypto::kFieldCard, p.sealed_account());
+  out.clear_sealed_account();
+  if (crypto::IsErased(opened.status())) {
+    out.set_payee_account(crypto::kErased);
+    out.set_payee_name(crypto::kErased);
+    return out;
+  }
+  if (!opened.ok()) return opened.status();
+  v1::PayeeCard card;
+  if (!card.ParseFromString(*opened)) return absl::DataLossError("sealed payee card: not a PayeeCard");
+  out.set_payee_account(card.card_number());
+  out.set_payee_name(card.holder_name());
+  return out;
+}
+
 absl::Status CheckReissue(const v1::ReissuePayoutRequest& req, v1::PayeeKind payee) {
   if (req.reason().empty()) return absl::InvalidArgumentError("reason: required");
   const v1::PayeeCard& card = req.corrected_card();
@@ -78,6 +98,10 @@ absl::Status CheckReissue(const v1::ReissuePayoutRequest& req, v1::PayeeKind pay
     if (!Digits(card.card_number()) || card.card_number().size() < 16 ||
         card.card_number().size() > 19) {
       return absl::InvalidArgumentError("corrected_card.card_number: 16-19 digits");
+    }
+    if (!events::IsValidCardNumber(card.card_number())) {
+      return absl::InvalidArgumentError(
+          "corrected_card.card_number: INVALID_CARD_NUMBER (the check digit is wrong)");
     }
     if (card.kind() != v1::CARD_KIND_UNION_MEMBER_CARD &&
         card.kind() != v1::CARD_KIND_SHANGHAI_DEBIT_CARD) {
@@ -128,7 +152,9 @@ grpc::Status PayoutApi::GetPayout(grpc::ServerContext* ctx, const v1::GetPayoutR
   auto ps = Load(id);
   if (!ps.ok()) return ToGrpcStatus(ps.status());
   if (!ps->has_value()) return Error(grpc::StatusCode::NOT_FOUND, "no such payout");
-  *resp->mutable_payout() = Shown((*ps)->payout(), *who);
+  absl::StatusOr<v1::Payout> shown = Shown((*ps)->payout(), *who);
+  if (!shown.ok()) return ToGrpcStatus(shown.status());
+  *resp->mutable_payout() = *std::move(shown);
   return grpc::Status::OK;
 }
 
@@ -154,7 +180,11 @@ grpc::Status PayoutApi::ListPayouts(grpc::ServerContext* ctx, const v1::ListPayo
   if (!req->claim_id().empty()) {
     auto ps = Load(PayoutIdFor(req->claim_id()));
     if (!ps.ok()) return ToGrpcStatus(ps.status());
-    if (ps->has_value() && matches((*ps)->payout())) *resp->add_payouts() = Shown((*ps)->payout(), *who);
+    if (ps->has_value() && matches((*ps)->payout())) {
+      absl::StatusOr<v1::Payout> shown = Shown((*ps)->payout(), *who);
+      if (!shown.ok()) return ToGrpcStatus(shown.status());
+      *resp->add_payouts() = *std::move(shown);
+    }
     return grpc::Status::OK;
   }
   // The narrowest index: status, else day, else every payout.
@@ -197,7 +227,12 @@ grpc::Status PayoutApi::ListPayouts(grpc::ServerContext* ctx, const v1::ListPayo
       resp->set_next_page_token(absl::WebSafeBase64Escape(last));
       return false;
     }
-    *resp->add_payouts() = Shown(ps.payout(), *who);
+    absl::StatusOr<v1::Payout> shown = Shown(ps.payout(), *who);
+    if (!shown.ok()) {
+      bad = shown.status();
+      return false;
+    }
+    *resp->add_payouts() = *std::move(shown);
     last = std::string(key);
     return true;
   });
@@ -235,6 +270,18 @@ grpc::Status PayoutApi::ReissuePayout(grpc::ServerContext* ctx, const v1::Reissu
   x->set_claim_id(req->claim_id());
   *x->mutable_corrected_card() = card;
   x->set_reason(req->reason());
+  if (ring_ != nullptr && p.payee() == v1::PAYEE_KIND_WORKER_CARD && !card.card_number().empty()) {
+    // The worker's corrected card leaves this process only sealed (a
+    // platform's account is a company's, not personal data: in clear).
+    absl::StatusOr<v1::SealedPersonalData> sealed =
+        crypto::SealField(*ring_, p.worker_key(), crypto::kFieldCard, card.SerializeAsString());
+    if (!sealed.ok()) return ToGrpcStatus(sealed.status());
+    *x->mutable_sealed_card() = *std::move(sealed);
+    const std::string& number = card.card_number();
+    x->set_card_last4(number.size() <= 4 ? number : number.substr(number.size() - 4));
+    x->clear_corrected_card();
+    x->mutable_corrected_card()->set_kind(card.kind());
+  }
   auto ticket = answers_.Expect(request_id);
   kafka::Record record{o_.requests_topic, p.worker_key(), command.SerializeAsString(), {}, kafka::kAnyPartition};
   if (auto a = producer_.Append(record); !a.ok()) {
@@ -248,7 +295,9 @@ grpc::Status PayoutApi::ReissuePayout(grpc::ServerContext* ctx, const v1::Reissu
                  "the re-issue was not recorded in time (or another operator re-issued first): "
                  "read the payout again");
   }
-  *resp->mutable_payout() = Shown(got->front().payout_reissued().payout(), *who);
+  absl::StatusOr<v1::Payout> shown = Shown(got->front().payout_reissued().payout(), *who);
+  if (!shown.ok()) return ToGrpcStatus(shown.status());
+  *resp->mutable_payout() = *std::move(shown);
   return grpc::Status::OK;
 }
 
@@ -489,7 +538,12 @@ grpc::Status PayoutApi::ListAtRisk(grpc::ServerContext* ctx, const v1::ListAtRis
       resp->set_next_page_token(absl::WebSafeBase64Escape(last));
       return false;
     }
-    *(*due < today_n ? resp->add_overdue() : resp->add_due_soon()) = Shown((*ps)->payout(), *who);
+    absl::StatusOr<v1::Payout> shown = Shown((*ps)->payout(), *who);
+    if (!shown.ok()) {
+      bad = shown.status();
+      return false;
+    }
+    *(*due < today_n ? resp->add_overdue() : resp->add_due_soon()) = *std::move(shown);
     ++listed;
     last = std::string(key);
     return true;

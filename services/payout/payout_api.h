@@ -13,6 +13,7 @@
 #include <string>
 
 #include "mutualaid/core/clock.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/kafka/producer.h"
 #include "mutualaid/server/answers.h"
 #include "mutualaid/server/auth.h"
@@ -59,7 +60,16 @@ class PayoutApi final : public v1::PayoutService::Service {
   grpc::Status ImportBankResults(grpc::ServerContext* ctx, const v1::ImportBankResultsRequest* req,
                                  v1::ImportBankResultsResponse* resp) override;
 
+  // The key ring ReissuePayout seals a worker's corrected card with before
+  // the command is appended, and the readers open a sealed card with for the
+  // finance role ("erased" once the worker's key is erased). nullptr (no
+  // master key configured): cards travel in clear as before.
+  void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
+
  private:
+  // What `who` may see of `payout`: finance the account (opened), others
+  // account_last4 only.
+  absl::StatusOr<v1::Payout> Shown(const v1::Payout& payout, const server::Principal& who) const;
   absl::StatusOr<std::optional<v1::PayoutState>> Load(const std::string& payout_id) const;
   std::string NewId() const;
 
@@ -71,6 +81,7 @@ class PayoutApi final : public v1::PayoutService::Service {
   server::Answers& answers_;
   BankGateway* bank_;
   absl::Mutex bank_mu_;  // one reconciliation at a time on the bank connection
+  crypto::KeyRing* ring_ = nullptr;
 };
 
 }  // namespace mutualaid::payout

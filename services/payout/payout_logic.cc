@@ -52,13 +52,14 @@ bool Final(v1::PayoutStatus s) {
          s == v1::PAYOUT_STATUS_RETURNED;
 }
 
-Transfer TransferOf(const v1::Payout& p) {
+// The transfer of `p` to `account` (the opened card of a sealed payout).
+Transfer TransferOf(const v1::Payout& p, std::string account, std::string name) {
   Transfer t;
   t.idempotency_key = p.bank_key();
   t.amount_fen = p.amount_fen();
   t.payee_kind = p.payee() == v1::PAYEE_KIND_PLATFORM_ACCOUNT ? "PLATFORM_ACCOUNT" : "WORKER_CARD";
-  t.payee_account = p.payee_account();
-  t.payee_name = p.payee_name();
+  t.payee_account = std::move(account);
+  t.payee_name = std::move(name);
   t.memo = absl::StrCat("claim ", p.claim_id(), p.issue() > 1 ? absl::StrCat(" issue ", p.issue()) : "");
   return t;
 }
@@ -118,7 +119,45 @@ std::vector<std::string> PayoutLogic::ColumnFamilies() const {
           kByDue,   kByConfirmed, kBatches, kPlatforms, kInvestigating};
 }
 
-bool PayoutLogic::NeedsInputs(const kafka::Message& request) {
+namespace {
+
+// Why a sealed payee card could not be opened to send: the failure's bank
+// code, and whether a later attempt may succeed.
+struct OpenFailure {
+  std::string code;
+  bool retriable = false;
+};
+OpenFailure ClassifyOpenFailure(const absl::Status& s) {
+  // Erased (EraseWorkerData): never again; finance may re-issue to a card.
+  if (crypto::IsErased(s)) return {"PAYEE_DATA_ERASED", false};
+  if (s.code() == absl::StatusCode::kFailedPrecondition) return {"NO_KEY_RING", true};
+  // Tampered, or bound to another worker or field.
+  if (s.code() == absl::StatusCode::kDataLoss || s.code() == absl::StatusCode::kInvalidArgument) {
+    return {"PAYEE_DATA_UNREADABLE", false};
+  }
+  if (s.code() == absl::StatusCode::kNotFound) return {"PAYEE_KEY_UNKNOWN", true};
+  return {"KEY_RING_UNAVAILABLE", true};  // the keys topic unreachable: try again
+}
+
+}  // namespace
+
+absl::StatusOr<PayoutLogic::Payee> PayoutLogic::OpenPayee(const v1::Payout& p) const {
+  if (!p.has_sealed_account()) return Payee{p.payee_account(), p.payee_name()};
+  if (ring_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "the payee card is sealed and this service runs without a key ring "
+        "(crypto.master_key_file)");
+  }
+  absl::StatusOr<std::string> opened =
+      crypto::OpenField(*ring_, p.worker_key(), crypto::kFieldCard, p.sealed_account());
+  if (!opened.ok()) return opened.status();
+  v1::PayeeCard card;
+  if (!card.ParseFromString(*opened)) return absl::DataLossError("sealed payee card: not a PayeeCard");
+  return Payee{card.card_number(), card.holder_name()};
+}
+
+bool PayoutLogic::NeedsInputs(const kafka::Message& request, absl::string_view commands_topic) {
+  if (request.topic == commands_topic) return false;  // a PayoutCommand: needs no input topic
   v1::Envelope env;
   if (!env.ParseFromString(request.value)) return false;
   if (env.has_claim_investigation_decided()) return env.claim_investigation_decided().approved();
@@ -217,13 +256,19 @@ absl::Status PayoutLogic::DecideClaimEvent(const processor::State& state, const 
       p.set_payee_account((*platform)->payout_account());
       p.set_payee_name((*platform)->name());
     }
+    p.set_account_last4(Last4(p.payee_account()));
+  } else if (filed.has_value() && filed->has_sealed_card()) {
+    // The worker's card stays sealed; the outbox opens it to send.
+    *p.mutable_sealed_account() = filed->sealed_card();
+    p.set_account_last4(filed->payee_card_last4());
+    p.set_card_kind(filed->application().payee_card().kind());
   } else if (filed.has_value()) {
     const v1::PayeeCard& card = filed->application().payee_card();
     p.set_payee_account(card.card_number());
     p.set_payee_name(card.holder_name());
     p.set_card_kind(card.kind());
+    p.set_account_last4(Last4(p.payee_account()));
   }
-  p.set_account_last4(Last4(p.payee_account()));
   if (c->has_due_by() && c->due_by().year() != 0) {
     *p.mutable_due_by() = c->due_by();
   } else {
@@ -274,10 +319,19 @@ absl::Status PayoutLogic::DecideCommand(const processor::State& state,
     next.clear_confirmed_on();
     next.clear_returned_on();
     const v1::PayeeCard& card = req.corrected_card();
-    if (!card.card_number().empty()) {
+    if (req.has_sealed_card()) {
+      // A worker's corrected card, sealed at the edge: copied, never opened here.
+      *next.mutable_sealed_account() = req.sealed_card();
+      next.clear_payee_account();
+      next.clear_payee_name();
+      next.set_account_last4(req.card_last4());
+      if (card.kind() != v1::CARD_KIND_UNSPECIFIED) next.set_card_kind(card.kind());
+    } else if (!card.card_number().empty()) {
+      next.clear_sealed_account();
       next.set_payee_account(card.card_number());
       if (!card.holder_name().empty()) next.set_payee_name(card.holder_name());
       if (card.kind() != v1::CARD_KIND_UNSPECIFIED) next.set_card_kind(card.kind());
+      next.set_account_last4(Last4(next.payee_account()));
     } else if (old.payee() == v1::PAYEE_KIND_PLATFORM_ACCOUNT) {
       auto platform = Read<v1::Platform>(state, kPlatforms, old.platform_id());
       if (!platform.ok()) return platform.status();
@@ -285,8 +339,8 @@ absl::Status PayoutLogic::DecideCommand(const processor::State& state,
         next.set_payee_account((*platform)->payout_account());
         next.set_payee_name((*platform)->name());
       }
+      next.set_account_last4(Last4(next.payee_account()));
     }
-    next.set_account_last4(Last4(next.payee_account()));
     v1::Envelope e = Event(next, "reissued", at, command.request_id());
     v1::PayoutReissued* x = e.mutable_payout_reissued();
     *x->mutable_payout() = std::move(next);
@@ -445,7 +499,7 @@ absl::Status PayoutLogic::TickHttp(const processor::State& state, int32_t partit
       }
     };
 
-    if (p.payee_account().empty()) {
+    if (p.payee_account().empty() && !p.has_sealed_account()) {
       fail("NO_PAYEE_ACCOUNT",
            p.payee() == v1::PAYEE_KIND_PLATFORM_ACCOUNT
                ? absl::StrCat("platform ", p.platform_id(), " has no registered payout account")
@@ -468,7 +522,20 @@ absl::Status PayoutLogic::TickHttp(const processor::State& state, int32_t partit
       }
       // No record at the bank: it never got the transfer. Send it.
     }
-    std::vector<absl::StatusOr<TransferAnswer>> r = o_.gateway->Send({TransferOf(p)}, "");
+    // A sealed card is opened only now, to hand the transfer to the bank.
+    absl::StatusOr<Payee> payee = OpenPayee(p);
+    if (!payee.ok()) {
+      const OpenFailure f = ClassifyOpenFailure(payee.status());
+      fail(f.code, absl::StrCat("the payee card cannot be opened: ", payee.status().message()),
+           f.retriable, f.retriable && ps.query_first());
+      continue;
+    }
+    if (payee->account.empty()) {
+      fail("NO_PAYEE_ACCOUNT", "the sealed payee card holds no card number", false, false);
+      continue;
+    }
+    std::vector<absl::StatusOr<TransferAnswer>> r =
+        o_.gateway->Send({TransferOf(p, payee->account, payee->name)}, "");
     const absl::StatusOr<TransferAnswer>& a = r.front();
     if (a.ok()) {
       sent(a->status == TransferAnswer::Status::kPending ? "PENDING" : "",
@@ -500,9 +567,32 @@ absl::Status PayoutLogic::TickFile(const processor::State& state, int32_t partit
   std::vector<Transfer> transfers;
   const absl::CivilDay today = ShanghaiDay(now);
   for (const v1::PayoutState& ps : *due) {
-    if (ps.payout().payee_account().empty()) continue;  // the HTTP path reports these
+    const v1::Payout& p = ps.payout();
+    if (p.payee_account().empty() && !p.has_sealed_account()) continue;  // the HTTP path reports these
+    // A sealed card is opened only now, to write it into the bank's file.
+    absl::StatusOr<Payee> payee = OpenPayee(p);
+    if (!payee.ok() || payee->account.empty()) {
+      const OpenFailure f = payee.ok() ? OpenFailure{"NO_PAYEE_ACCOUNT", false}
+                                       : ClassifyOpenFailure(payee.status());
+      const int32_t attempt = p.attempts() + 1;
+      v1::Envelope e = Event(p, absl::StrCat("failed/", attempt), now, p.payout_id());
+      v1::PayoutFailed* x = e.mutable_payout_failed();
+      x->set_payout_id(p.payout_id());
+      x->set_claim_id(p.claim_id());
+      x->set_bank_code(f.code);
+      x->set_reason(payee.ok() ? std::string("the sealed payee card holds no card number")
+                               : absl::StrCat("the payee card cannot be opened: ",
+                                              payee.status().message()));
+      x->set_retriable(f.retriable);
+      x->set_attempt(attempt);
+      x->set_bank_key(p.bank_key());
+      *x->mutable_failed_on() = ToProto(today);
+      if (f.retriable) *x->mutable_next_attempt_at() = ToProto(NextAttempt(now, attempt));
+      out->push_back(events::ToRecord("", std::move(e)));
+      continue;
+    }
     ready.push_back(ps);
-    transfers.push_back(TransferOf(ps.payout()));
+    transfers.push_back(TransferOf(p, payee->account, payee->name));
   }
   if (ready.empty()) return absl::OkStatus();
   const int64_t seq = b.seq() + 1;

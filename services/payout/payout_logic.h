@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/processor/processor.h"
 #include "mutualaid/store/state_store.h"
 #include "mutualaid/v1/envelope.pb.h"
@@ -107,8 +108,16 @@ class PayoutLogic final : public processor::Logic {
 
   // The processor's input barrier: true when deciding `request` needs the
   // input topics read to their end first (a death benefit needs the platform
-  // registry; an investigator's approval needs the filing).
-  static bool NeedsInputs(const kafka::Message& request);
+  // registry; an investigator's approval needs the filing). Commands (records
+  // of `commands_topic`, PayoutCommand values, not envelopes) never do.
+  static bool NeedsInputs(const kafka::Message& request, absl::string_view commands_topic);
+
+  // The key ring the outbox opens a sealed payee card with, only to hand the
+  // transfer to the bank (nullptr: no master key configured; a sealed card
+  // then fails retriably as NO_KEY_RING). Decide and Apply never open: they
+  // copy the sealed card (ClaimFiled.sealed_card, a re-issue's sealed card)
+  // into Payout.sealed_account.
+  void SetKeyRing(crypto::KeyRing* ring) { ring_ = ring; }
 
  private:
   absl::Status DecideClaimEvent(const processor::State& state, const v1::Envelope& event,
@@ -126,7 +135,15 @@ class PayoutLogic final : public processor::Logic {
   v1::Envelope Event(const v1::Payout& payout, const std::string& id_suffix, absl::Time at,
                      const std::string& causation) const;
 
+  // The account and name to send `payout` to: a sealed worker card opened.
+  struct Payee {
+    std::string account;
+    std::string name;
+  };
+  absl::StatusOr<Payee> OpenPayee(const v1::Payout& payout) const;
+
   PayoutOptions o_;
+  crypto::KeyRing* ring_ = nullptr;
 };
 
 }  // namespace mutualaid::payout

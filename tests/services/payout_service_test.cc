@@ -24,6 +24,7 @@
 #include "../gateways/fake_process.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/events/convert.h"
 #include "mutualaid/events/envelope.h"
 #include "mutualaid/kafka/producer.h"
@@ -31,6 +32,7 @@
 #include "mutualaid/v1/admin.grpc.pb.h"
 #include "mutualaid/v1/payout.grpc.pb.h"
 #include "service_harness.h"
+#include "services/payout/payout_api.h"
 #include "services/payout/payout_logic.h"
 
 namespace mutualaid {
@@ -607,6 +609,18 @@ TEST_F(PayoutServiceTest, ReissueAfterClosedAccountPaysOnceToCorrectedCard) {
   // Only finance re-issues.
   EXPECT_EQ(stub_->ReissuePayout(Call(testing::kHall).get(), req, &resp).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A corrected card whose check digit is wrong is refused up front, naming the field.
+  {
+    v1::ReissuePayoutRequest bad = req;
+    std::string number = corrected;
+    number.back() = static_cast<char>('0' + (number.back() - '0' + 1) % 10);
+    bad.mutable_corrected_card()->set_card_number(number);
+    grpc::Status refused = stub_->ReissuePayout(Call(testing::kFinance).get(), bad, &resp);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("corrected_card.card_number"), std::string::npos)
+        << refused.error_message();
+    EXPECT_EQ(Get(c.id)->status(), v1::PAYOUT_STATUS_FAILED);  // nothing re-issued
+  }
   grpc::Status s = stub_->ReissuePayout(Call(testing::kFinance).get(), req, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.payout().issue(), 2);
@@ -626,6 +640,13 @@ TEST_F(PayoutServiceTest, ReissueAfterClosedAccountPaysOnceToCorrectedCard) {
   EXPECT_EQ(credits.begin()->first, c.id + "#2");
   EXPECT_EQ(credits.begin()->second.first, c.amount_fen);
   EXPECT_EQ(credits.begin()->second.second, corrected);
+  // The corrected card was sealed at the edge (the harness configures a
+  // master key): finance sees it opened, the hall the last four digits only.
+  EXPECT_EQ(Get(c.id)->payee_account(), corrected);
+  EXPECT_FALSE(Get(c.id)->has_sealed_account());
+  EXPECT_EQ(Get(c.id)->account_last4(), corrected.substr(corrected.size() - 4));
+  EXPECT_EQ(Get(c.id, testing::kHall)->payee_account(), "");
+  EXPECT_EQ(Get(c.id, testing::kHall)->account_last4(), corrected.substr(corrected.size() - 4));
 }
 
 TEST_F(PayoutServiceTest, ReconciliationFindsPlantedDifferences) {
@@ -763,6 +784,7 @@ class ScriptedBank final : public payout::BankGateway {
     std::vector<absl::StatusOr<payout::TransferAnswer>> out;
     for (const payout::Transfer& t : transfers) {
       calls.push_back("send " + t.idempotency_key);
+      accounts.push_back(t.payee_account + " " + t.payee_name);
       out.push_back(Next(sends));
     }
     return out;
@@ -783,6 +805,7 @@ class ScriptedBank final : public payout::BankGateway {
   }
   std::deque<absl::StatusOr<payout::TransferAnswer>> sends, queries;
   std::vector<std::string> calls;
+  std::vector<std::string> accounts;  // "account name" of every transfer sent
 
  private:
   static absl::StatusOr<payout::TransferAnswer> Next(std::deque<absl::StatusOr<payout::TransferAnswer>>& q) {
@@ -939,6 +962,124 @@ TEST_F(PayoutLogicTest, RefusalIsFinalForTheIssue) {
   EXPECT_NE(Payout("C1").failure_reason().find("ACCOUNT_CLOSED"), std::string::npos);
   EXPECT_EQ(Tick(absl::Hours(5)), Strings{});
   EXPECT_EQ(bank_.calls.size(), 1u);
+}
+
+// ReissuePayout's checks: a worker's corrected card needs a valid check digit.
+TEST(CheckReissue, WrongCheckDigitNamesTheField) {
+  v1::ReissuePayoutRequest req;
+  req.set_claim_id("C1");
+  req.set_reason("new card");
+  req.mutable_corrected_card()->set_kind(v1::CARD_KIND_UNION_MEMBER_CARD);
+  const std::string good = Card(7);
+  req.mutable_corrected_card()->set_card_number(good);
+  EXPECT_TRUE(payout::CheckReissue(req, v1::PAYEE_KIND_WORKER_CARD).ok());
+  std::string bad = good;
+  bad.back() = static_cast<char>('0' + (bad.back() - '0' + 1) % 10);
+  req.mutable_corrected_card()->set_card_number(bad);
+  absl::Status s = payout::CheckReissue(req, v1::PAYEE_KIND_WORKER_CARD);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("corrected_card.card_number"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("INVALID_CARD_NUMBER"), std::string::npos) << s;
+}
+
+// Commands (mutualaid.payout.requests) are PayoutCommands, never envelopes:
+// the input barrier skips them even when the bytes would parse as an
+// approved death (which needs the platform registry read first).
+TEST(PayoutNeedsInputs, CommandsNeverWaitForInputs) {
+  events::EnvelopeHeader h{"claim-request/D1/decided", "wk-1", kToday, ShanghaiTime(kToday, 9), "",
+                           "claim/D1", "claims-test"};
+  v1::Envelope env = events::NewEnvelope(h);
+  v1::ClaimDecision* c = env.mutable_claim_decided()->mutable_claim();
+  c->set_claim_id("D1");
+  c->set_status(v1::CLAIM_STATUS_APPROVED);
+  c->set_benefit(v1::BENEFIT_ILLNESS_DEATH);
+  c->set_amount_fen(100);
+  const std::string commands = "t1.mutualaid.payout.requests";
+  kafka::Message as_event{"t1.mutualaid.claims.events", 0, 0, "wk-1", env.SerializeAsString(), {}, {}};
+  EXPECT_TRUE(payout::PayoutLogic::NeedsInputs(as_event, commands));
+  kafka::Message as_command = as_event;
+  as_command.topic = commands;
+  EXPECT_FALSE(payout::PayoutLogic::NeedsInputs(as_command, commands));
+  v1::PayoutCommand cmd;
+  cmd.set_request_id("reissue/D1/x");
+  cmd.set_worker_key("wk-1");
+  cmd.mutable_reissue()->set_claim_id("D1");
+  as_command.value = cmd.SerializeAsString();
+  EXPECT_FALSE(payout::PayoutLogic::NeedsInputs(as_command, commands));
+}
+
+// A worker's card sealed by the claims edge: the payout copies it sealed,
+// shows the last four digits, and opens it only to hand the transfer to the
+// bank; once the worker's key is erased the payout fails as
+// PAYEE_DATA_ERASED (never an empty account sent).
+class SealedPayoutLogicTest : public PayoutLogicTest {
+ protected:
+  void SetUp() override {
+    PayoutLogicTest::SetUp();
+    auto master = crypto::ParseMasterKey(crypto::NewMasterKeyHex(), "test");
+    ASSERT_TRUE(master.ok()) << master.status();
+    ring_ = std::make_unique<crypto::MemoryKeyRing>(*std::move(master));
+  }
+  v1::Envelope SealedApproval(const std::string& claim_id) {
+    v1::Envelope env = Approved(claim_id);
+    v1::ClaimFiled* filed = env.mutable_claim_decided()->mutable_filed();
+    v1::PayeeCard card = filed->application().payee_card();
+    card.set_kind(v1::CARD_KIND_SHANGHAI_DEBIT_CARD);
+    auto sealed = crypto::SealField(*ring_, "wk-1", crypto::kFieldCard, card.SerializeAsString());
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    *filed->mutable_sealed_card() = *sealed;
+    filed->set_payee_card_last4(Card(1).substr(Card(1).size() - 4));
+    filed->mutable_application()->clear_payee_card();
+    filed->mutable_application()->mutable_payee_card()->set_kind(v1::CARD_KIND_SHANGHAI_DEBIT_CARD);
+    return env;
+  }
+  std::string StoredPayoutBytes(const std::string& claim_id) {
+    auto raw = store_->Get(payout::kPayouts, payout::PayoutIdFor(claim_id));
+    return raw.ok() && raw->has_value() ? **raw : "";
+  }
+  std::unique_ptr<crypto::MemoryKeyRing> ring_;
+};
+
+TEST_F(SealedPayoutLogicTest, SealedCardOpenedOnlyToSend) {
+  logic_->SetKeyRing(ring_.get());
+  EXPECT_EQ(Decide(SealedApproval("C1")), Strings{"payout_requested"});
+  const v1::Payout p = Payout("C1");
+  EXPECT_TRUE(p.has_sealed_account());
+  EXPECT_EQ(p.payee_account(), "");
+  EXPECT_EQ(p.payee_name(), "");
+  EXPECT_EQ(p.account_last4(), Card(1).substr(Card(1).size() - 4));
+  EXPECT_EQ(p.card_kind(), v1::CARD_KIND_SHANGHAI_DEBIT_CARD);
+  EXPECT_EQ(StoredPayoutBytes("C1").find(Card(1)), std::string::npos);
+  EXPECT_EQ(Tick(absl::ZeroDuration()), (Strings{"payout_sent", "payout_confirmed"}));
+  EXPECT_EQ(bank_.accounts, Strings{Card(1) + " 张三"});
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_CONFIRMED);
+  EXPECT_TRUE(Payout("C1").has_sealed_account());  // the confirmation copies it sealed
+  EXPECT_EQ(StoredPayoutBytes("C1").find(Card(1)), std::string::npos);
+}
+
+TEST_F(SealedPayoutLogicTest, ErasedKeyFailsWithPayeeDataErased) {
+  logic_->SetKeyRing(ring_.get());
+  Decide(SealedApproval("C1"));
+  ASSERT_TRUE(ring_->Erase("wk-1", "operations:ops").ok());
+  EXPECT_EQ(Tick(absl::ZeroDuration()), Strings{"payout_failed"});
+  EXPECT_TRUE(bank_.calls.empty());  // nothing sent, no empty account
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_FAILED);
+  EXPECT_NE(Payout("C1").failure_reason().find("PAYEE_DATA_ERASED"), std::string::npos)
+      << Payout("C1").failure_reason();
+  EXPECT_EQ(Tick(absl::Hours(2)), Strings{});  // final for this issue
+  EXPECT_TRUE(bank_.calls.empty());
+}
+
+TEST_F(SealedPayoutLogicTest, NoKeyRingRetriesLater) {
+  Decide(SealedApproval("C1"));  // decided without opening: no ring needed
+  EXPECT_TRUE(Payout("C1").has_sealed_account());
+  EXPECT_EQ(Tick(absl::ZeroDuration()), Strings{"payout_failed"});
+  EXPECT_TRUE(bank_.calls.empty());
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_REQUESTED);  // retried later
+  EXPECT_NE(Payout("C1").failure_reason().find("NO_KEY_RING"), std::string::npos);
+  logic_->SetKeyRing(ring_.get());
+  EXPECT_EQ(Tick(absl::Seconds(31)), (Strings{"payout_sent", "payout_confirmed"}));
+  EXPECT_EQ(bank_.accounts, Strings{Card(1) + " 张三"});
 }
 
 }  // namespace
