@@ -16,7 +16,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "mutualaid/core/clock.h"
 #include "mutualaid/core/log.h"
+#include "mutualaid/core/worker_key.h"
+#include "mutualaid/crypto/aead.h"
+#include "mutualaid/crypto/kafka_key_ring.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/events/convert.h"
 #include "mutualaid/events/envelope.h"
 #include "mutualaid/kafka/admin.h"
@@ -420,6 +425,210 @@ TEST_F(OpsTest, HistoryShowsTheWorkerMasked) {
   EXPECT_NE(u.err.find("\"event\":\"pii_unmasked\""), std::string::npos) << u.err;
   EXPECT_NE(u.err.find("\"who\":"), std::string::npos) << u.err;
   EXPECT_NE(u.err.find("\"when\":"), std::string::npos) << u.err;
+}
+
+// Sealed personal data in every place the contract seals it, for two workers
+// on their own topics (the year's services do not make payouts or SMS): the
+// enrollment's person, a phone change, a claim's ID number and card (filed and
+// decided), a payout's card, an SMS's phone. One worker is then erased.
+TEST_F(OpsTest, HistoryOpensSealedDataWithTheMasterKeyAndSaysErased) {
+  unsetenv("MUTUALAID_CRYPTO_MASTER_KEY_FILE");
+  unsetenv("MUTUALAID_CRYPTO_MASTER_KEY");
+  const std::string prefix = absl::StrCat(year->prefix, "sealed.");
+  const std::string secret = (year->enrollment->dir() / "secret.key").string();
+  const std::string master_file = (year->enrollment->dir() / "history-master.key").string();
+  const std::string master_hex = crypto::NewMasterKeyHex();
+  std::ofstream(master_file) << master_hex << "\n";
+  auto secret_bytes = LoadWorkerKeySecretFromFile(secret);
+  ASSERT_TRUE(secret_bytes.ok()) << secret_bytes.status();
+  auto keyer = WorkerKeyer::Create(*std::move(secret_bytes));
+  ASSERT_TRUE(keyer.ok()) << keyer.status();
+
+  kafka::ClientConfig client;
+  client.bootstrap = std::getenv("MUTUALAID_KAFKA_BOOTSTRAP");
+  auto admin = kafka::Admin::Create(client);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  std::vector<kafka::TopicSpec> specs;
+  for (absl::string_view t : {kafka::kEnrollmentEvents, kafka::kClaimsRequests, kafka::kClaimsEvents,
+                              kafka::kPayoutEvents, kafka::kNotificationEvents}) {
+    specs.push_back(kafka::TopicSpec::EventLog(prefix + std::string(t), 3));
+  }
+  ASSERT_TRUE((*admin)->EnsureTopics(specs).ok());
+  auto master = crypto::ParseMasterKey(master_hex, "test");
+  ASSERT_TRUE(master.ok());
+  crypto::KafkaKeyRingOptions ko;
+  ko.client = client;
+  ko.topic = prefix + crypto::kKeysTopic;
+  ko.creator = "ops_test";
+  auto ring = crypto::KafkaKeyRing::Create(*std::move(master), ko);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  auto producer = kafka::Producer::Create({.client = client});
+  ASSERT_TRUE(producer.ok()) << producer.status();
+
+  struct Person {
+    std::string id, name, phone, new_phone, card;
+  };
+  const Person kept{IdNumber("19880808", 31), "欧阳娜娜", "13700137031", "13600136031",
+                    Card("622202020099331")};
+  const Person erased{IdNumber("19880808", 32), "司马光", "13700137032", "13600136032",
+                      Card("622202020099332")};
+  int n = 0;
+  auto produce = [&](absl::string_view topic, const std::string& wk, v1::Envelope env) {
+    events::EnvelopeHeader h;
+    h.event_id = absl::StrCat("sealed-", ++n);
+    h.worker_key = wk;
+    h.occurred_on = absl::CivilDay(2022, 6, 1);
+    h.recorded_at = ShanghaiTime(absl::CivilDay(2022, 6, 1), 9) + absl::Minutes(n);
+    h.causation_id = h.event_id;
+    h.producer = "ops_test";
+    v1::Envelope e = events::NewEnvelope(h);
+    e.MergeFrom(env);
+    auto a = (*producer)->Append(events::ToRecord(prefix + std::string(topic), std::move(e)));
+    ASSERT_TRUE(a.ok()) << a.status();
+  };
+  for (const Person* p : {&kept, &erased}) {
+    const std::string wk = keyer->KeyFor(p->id);
+    crypto::KeyRing& r = **ring;
+    v1::PersonalData person;
+    person.set_name(p->name);
+    person.set_id_number(p->id);
+    person.set_phone(p->phone);
+    auto sealed_person = crypto::SealPerson(r, wk, person);
+    ASSERT_TRUE(sealed_person.ok()) << sealed_person.status();
+    v1::Envelope acc;
+    v1::Enrollment* e = acc.mutable_enrollment_accepted()->mutable_enrollment();
+    e->set_enrollment_id(absl::StrCat("E2022-", wk.substr(0, 8)));
+    e->set_platform_id("P01");
+    e->set_plan_year(2022);
+    e->set_worker_key(wk);
+    *e->mutable_sealed_person() = *sealed_person;
+    ASSERT_NO_FATAL_FAILURE(produce(kafka::kEnrollmentEvents, wk, acc));
+
+    person.set_phone(p->new_phone);
+    auto changed_person = crypto::SealPerson(r, wk, person);
+    ASSERT_TRUE(changed_person.ok());
+    v1::Envelope changed;
+    changed.mutable_contact_phone_changed()->set_enrollment_id(e->enrollment_id());
+    *changed.mutable_contact_phone_changed()->mutable_sealed_person() = *changed_person;
+    changed.mutable_contact_phone_changed()->set_caller("platform:P01");
+    ASSERT_NO_FATAL_FAILURE(produce(kafka::kEnrollmentEvents, wk, changed));
+
+    v1::PersonalData claimant;
+    claimant.set_id_number(p->id);
+    auto sealed_claimant = crypto::SealPerson(r, wk, claimant);
+    v1::PayeeCard card;
+    card.set_kind(v1::CARD_KIND_UNION_MEMBER_CARD);
+    card.set_card_number(p->card);
+    card.set_holder_name(p->name);
+    auto sealed_card = crypto::SealField(r, wk, crypto::kFieldCard, card.SerializeAsString());
+    ASSERT_TRUE(sealed_claimant.ok() && sealed_card.ok());
+    v1::ClaimFiled filed;
+    filed.mutable_application()->set_claim_id(absl::StrCat("C-S", n));
+    filed.mutable_application()->mutable_facts()->set_benefit(v1::BENEFIT_HOSPITAL_ALLOWANCE);
+    filed.mutable_application()->mutable_payee_card()->set_kind(v1::CARD_KIND_UNION_MEMBER_CARD);
+    filed.mutable_application()->set_site("浦东新区");
+    filed.set_caller("hall:test");
+    *filed.mutable_sealed_person() = *sealed_claimant;
+    *filed.mutable_sealed_card() = *sealed_card;
+    filed.set_payee_card_last4(p->card.substr(p->card.size() - 4));
+    v1::Envelope filed_env;
+    *filed_env.mutable_claim_filed() = filed;
+    ASSERT_NO_FATAL_FAILURE(produce(kafka::kClaimsRequests, wk, filed_env));
+    v1::Envelope decided;
+    decided.mutable_claim_decided()->mutable_claim()->set_claim_id(filed.application().claim_id());
+    decided.mutable_claim_decided()->mutable_claim()->set_status(v1::CLAIM_STATUS_APPROVED);
+    *decided.mutable_claim_decided()->mutable_filed() = filed;
+    ASSERT_NO_FATAL_FAILURE(produce(kafka::kClaimsEvents, wk, decided));
+
+    v1::Envelope paid;
+    v1::Payout* po = paid.mutable_payout_confirmed()->mutable_payout();
+    po->set_payout_id(absl::StrCat("PO-S", n));
+    po->set_claim_id(filed.application().claim_id());
+    po->set_amount_fen(150000);
+    po->set_payee(v1::PAYEE_KIND_WORKER_CARD);
+    po->set_account_last4(p->card.substr(p->card.size() - 4));
+    *po->mutable_sealed_account() = *sealed_card;
+    ASSERT_NO_FATAL_FAILURE(produce(kafka::kPayoutEvents, wk, paid));
+
+    auto sealed_phone = crypto::SealField(r, wk, crypto::kFieldPhone, p->new_phone);
+    ASSERT_TRUE(sealed_phone.ok());
+    v1::Envelope sms;
+    v1::SmsMessage* m = sms.mutable_sms_queued()->mutable_message();
+    m->set_message_id(absl::StrCat("sealed-", n, ":PAYOUT_CONFIRMED"));
+    m->set_worker_key(wk);
+    m->set_phone_masked(MaskPhone(p->new_phone));
+    *m->mutable_sealed_phone() = *sealed_phone;
+    m->set_text("【上海市职工保障互助会】给付到账");
+    ASSERT_NO_FATAL_FAILURE(produce(kafka::kNotificationEvents, wk, sms));
+  }
+  ASSERT_TRUE((*ring)->Erase(keyer->KeyFor(erased.id), "operations:ops_test").ok());
+
+  auto history = [&](const Person& p, const std::string& flags) {
+    return Mutualctl(absl::StrCat("history --requests --worker ", p.id, " --secret-file ", secret,
+                                  " --topic-prefix ", prefix, " ", flags));
+  };
+  auto clear_values = [](const Person& p) {
+    return std::vector<std::string>{p.id, p.name, p.phone, p.new_phone, p.card};
+  };
+
+  // No master key: masked and "(sealed)".
+  RunResult none = history(kept, "");
+  ASSERT_EQ(none.code, 0) << none.out << none.err;
+  EXPECT_NE(none.out.find("(sealed)"), std::string::npos) << none.out;
+  for (const std::string& v : clear_values(kept)) EXPECT_EQ(none.out.find(v), std::string::npos) << v;
+
+  // With the master key, masked from the opened data.
+  RunResult masked = history(kept, "--master-key-file " + master_file);
+  ASSERT_EQ(masked.code, 0) << masked.out << masked.err;
+  EXPECT_TRUE(masked.err.empty()) << masked.err;
+  EXPECT_EQ(masked.out.find("(sealed)"), std::string::npos) << masked.out;
+  EXPECT_EQ(masked.out.find("erased"), std::string::npos) << masked.out;
+  for (const std::string& v : clear_values(kept)) EXPECT_EQ(masked.out.find(v), std::string::npos) << v;
+  for (const std::string& v : {MaskIdNumber(kept.id), MaskName(kept.name), MaskPhone(kept.phone),
+                               MaskPhone(kept.new_phone), MaskCardNumber(kept.card)}) {
+    EXPECT_NE(masked.out.find(v), std::string::npos) << v << "\n" << masked.out;
+  }
+
+  // --unmask with the master key (from the environment): every field in
+  // clear, the unmask logged.
+  setenv("MUTUALAID_CRYPTO_MASTER_KEY_FILE", master_file.c_str(), 1);
+  RunResult clear = history(kept, "--unmask");
+  unsetenv("MUTUALAID_CRYPTO_MASTER_KEY_FILE");
+  ASSERT_EQ(clear.code, 0) << clear.out << clear.err;
+  EXPECT_NE(clear.err.find("\"event\":\"pii_unmasked\""), std::string::npos) << clear.err;
+  EXPECT_NE(clear.err.find("\"sealed_opened\":true"), std::string::npos) << clear.err;
+  for (const std::string& v : clear_values(kept)) {
+    EXPECT_NE(clear.out.find(v), std::string::npos) << v << "\n" << clear.out;
+  }
+  for (const char* what : {"new phone " , "SMS sealed-", "account ", "card "}) {
+    EXPECT_NE(clear.out.find(what), std::string::npos) << what << "\n" << clear.out;
+  }
+  EXPECT_NE(clear.out.find(absl::StrCat("new phone ", kept.new_phone)), std::string::npos) << clear.out;
+  EXPECT_NE(clear.out.find(absl::StrCat(" to ", kept.new_phone, ":")), std::string::npos) << clear.out;
+  EXPECT_NE(clear.out.find(absl::StrCat("account ", kept.card)), std::string::npos) << clear.out;
+
+  // The erased worker: "erased" wherever data was sealed, nothing in clear,
+  // the rest of the timeline intact.
+  RunResult gone = history(erased, "--unmask --master-key-file " + master_file);
+  ASSERT_EQ(gone.code, 0) << gone.out << gone.err;
+  // (The heading repeats the ID number the operator typed; the timeline
+  // below it holds nothing in clear.)
+  const std::string timeline = gone.out.substr(gone.out.find('\n') + 1);
+  for (const std::string& v : clear_values(erased)) {
+    EXPECT_EQ(timeline.find(v), std::string::npos) << v << "\n" << gone.out;
+  }
+  EXPECT_NE(gone.out.find("person erased"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("new phone erased"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("account erased"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("to erased:"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("claim_decided"), std::string::npos) << gone.out;
+  EXPECT_NE(gone.out.find("1,500.00 yuan"), std::string::npos) << gone.out;  // the amount stays
+
+  // A malformed master key file is refused, naming it.
+  std::ofstream(master_file) << "not-hex\n";
+  RunResult bad = history(kept, "--master-key-file " + master_file);
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.err.find("history-master.key"), std::string::npos) << bad.err;
 }
 
 TEST_F(OpsTest, WhatIfReportsChangedClaims) {

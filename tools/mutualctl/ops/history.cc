@@ -1,8 +1,13 @@
 // mutualctl history: one worker's whole timeline across the topics, in order
 // of recorded time, personal data masked unless --unmask (which is logged).
+// Sealed personal data (libs/crypto) is opened through the key ring read from
+// the keys topic with the master key (--master-key-file, as the services'
+// crypto.master_key_file): shown masked, or in clear with --unmask; "erased"
+// once the worker's key was erased; "(sealed)" without a master key.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +18,9 @@
 #include "common.h"
 #include "mutualaid/core/log.h"
 #include "mutualaid/core/worker_key.h"
+#include "mutualaid/crypto/aead.h"
+#include "mutualaid/crypto/kafka_key_ring.h"
+#include "mutualaid/crypto/key_ring.h"
 #include "mutualaid/events/envelope.h"
 #include "mutualaid/kafka/topics.h"
 #include "ops.h"
@@ -22,11 +30,15 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: mutualctl history --worker ID_NUMBER --secret-file FILE [--unmask] [--requests]\n"
-    "                         [--bootstrap HOST:PORT] [--topic-prefix P]\n"
+    "                         [--master-key-file FILE] [--bootstrap HOST:PORT] [--topic-prefix P]\n"
     "The worker's timeline across the events topics (--requests: the requests topics too),\n"
     "in order of recorded time: enrollments, reviews, claims, decisions with reasons and\n"
     "clauses, payouts, SMS. The worker key is HMAC(secret, ID number); only the worker's\n"
     "partition is read. Personal data is masked unless --unmask, which is logged to stderr.\n"
+    "Sealed personal data is opened with the master key (--master-key-file, default\n"
+    "$MUTUALAID_CRYPTO_MASTER_KEY_FILE) and the worker's data key from the keys topic:\n"
+    "masked, or in clear with --unmask; \"erased\" once the worker's data was erased;\n"
+    "\"(sealed)\" without a master key.\n"
     "--secret-file defaults to $MUTUALAID_WORKER_KEY_SECRET_FILE.\n";
 
 int Usage(const std::string& why) {
@@ -37,10 +49,50 @@ int Usage(const std::string& why) {
 
 struct Masks {
   bool unmask = false;
+  crypto::KeyRing* ring = nullptr;  // null: no master key, sealed data stays "(sealed)"
+  std::string worker_key;
   std::string Name(const std::string& s) const { return unmask ? s : MaskName(s); }
   std::string Phone(const std::string& s) const { return unmask ? s : MaskPhone(s); }
   std::string Id(const std::string& s) const { return unmask ? s : MaskIdNumber(s); }
   std::string Card(const std::string& s) const { return unmask ? s : MaskCardNumber(s); }
+
+  // Opens one sealed field of the worker.
+  absl::StatusOr<std::string> Open(const char* field, const v1::SealedPersonalData& s) const {
+    if (ring == nullptr) return absl::FailedPreconditionError("no master key");
+    return crypto::OpenField(*ring, worker_key, field, s);
+  }
+  // What to print for sealed data that did not open.
+  std::string Unopened(const absl::Status& s) const {
+    if (ring == nullptr) return "(sealed)";
+    if (crypto::IsErased(s)) return crypto::kErased;
+    return absl::StrCat("(unreadable: ", absl::StatusCodeToString(s.code()), ")");
+  }
+  // A sealed v1::PersonalData / v1::PayeeCard / phone, shown masked or clear.
+  std::string SealedPerson(const v1::SealedPersonalData& s) const {
+    absl::StatusOr<std::string> clear = Open(crypto::kFieldPerson, s);
+    if (!clear.ok()) return "person " + Unopened(clear.status());
+    v1::PersonalData p;
+    if (!p.ParseFromString(*clear)) return "person (unreadable)";
+    std::vector<std::string> parts;
+    if (!p.name().empty()) parts.push_back(Name(p.name()));
+    if (!p.id_number().empty()) parts.push_back(Id(p.id_number()));
+    if (!p.phone().empty()) parts.push_back(Phone(p.phone()));
+    return absl::StrJoin(parts, " ");
+  }
+  std::string SealedCard(const v1::SealedPersonalData& s) const {
+    absl::StatusOr<std::string> clear = Open(crypto::kFieldCard, s);
+    if (!clear.ok()) return Unopened(clear.status());
+    v1::PayeeCard c;
+    if (!c.ParseFromString(*clear)) return "(unreadable)";
+    std::string out = Card(c.card_number());
+    if (!c.holder_name().empty()) absl::StrAppend(&out, " ", Name(c.holder_name()));
+    return out;
+  }
+  std::string SealedPhone(const v1::SealedPersonalData& s) const {
+    absl::StatusOr<std::string> clear = Open(crypto::kFieldPhone, s);
+    if (!clear.ok()) return Unopened(clear.status());
+    return Phone(*clear);
+  }
 };
 
 std::string Decision(const v1::DecisionRecord& d) {
@@ -57,8 +109,11 @@ std::string Decision(const v1::DecisionRecord& d) {
   return absl::StrJoin(parts, "; ");
 }
 
-std::string Person(const v1::PersonalData& p, bool sealed, const Masks& m) {
-  if (sealed && p.name().empty() && p.id_number().empty()) return "person (sealed)";
+std::string Person(const v1::PersonalData& p, const v1::SealedPersonalData* sealed,
+                   const Masks& m) {
+  if (sealed != nullptr && p.name().empty() && p.id_number().empty() && p.phone().empty()) {
+    return m.SealedPerson(*sealed);
+  }
   return absl::StrFormat("%s %s %s", m.Name(p.name()), m.Id(p.id_number()), m.Phone(p.phone()));
 }
 
@@ -66,7 +121,8 @@ std::string EnrollmentText(const v1::Enrollment& e, const Masks& m) {
   return absl::StrFormat("%s platform %s plan year %d %s covers %s..%s fee %s; %s",
                          e.enrollment_id(), e.platform_id(), e.plan_year(), ops::KindLabel(e.kind()),
                          ops::DateText(e.coverage_start()), ops::DateText(e.coverage_end()),
-                         ops::Yuan(e.fee_fen()), Person(e.person(), e.has_sealed_person(), m));
+                         ops::Yuan(e.fee_fen()),
+                         Person(e.person(), e.has_sealed_person() ? &e.sealed_person() : nullptr, m));
 }
 
 std::string ClaimText(const v1::ClaimDecision& c) {
@@ -88,6 +144,8 @@ std::string PayoutText(const v1::Payout& p, const Masks& m) {
   if (!p.payee_name().empty()) absl::StrAppend(&s, " to ", m.Name(p.payee_name()));
   if (!p.payee_account().empty()) {
     absl::StrAppend(&s, " account ", m.Card(p.payee_account()));
+  } else if (p.has_sealed_account()) {
+    absl::StrAppend(&s, " account ", m.SealedCard(p.sealed_account()));
   } else if (!p.account_last4().empty()) {
     absl::StrAppend(&s, " account **** ", p.account_last4());
   }
@@ -101,6 +159,11 @@ std::string Describe(const v1::Envelope& e, const Masks& m) {
   switch (e.body_case()) {
     case v1::Envelope::kEnrollmentRequested: {
       const auto& r = e.enrollment_requested();
+      if (r.has_sealed_person()) {
+        return absl::StrFormat("platform %s record %s: %s industry %s", r.platform_id(),
+                               r.record().platform_record_id(), m.SealedPerson(r.sealed_person()),
+                               r.record().industry());
+      }
       return absl::StrFormat("platform %s record %s: %s %s %s industry %s", r.platform_id(),
                              r.record().platform_record_id(), m.Name(r.record().name()),
                              m.Id(r.record().id_number()), m.Phone(r.record().phone()),
@@ -126,8 +189,25 @@ std::string Describe(const v1::Envelope& e, const Masks& m) {
     }
     case v1::Envelope::kContactPhoneChanged: {
       const auto& r = e.contact_phone_changed();
+      std::string phone = m.Phone(r.person().phone());
+      if (r.has_sealed_person() && r.person().phone().empty()) {
+        absl::StatusOr<std::string> clear = m.Open(crypto::kFieldPerson, r.sealed_person());
+        v1::PersonalData p;
+        if (!clear.ok()) {
+          phone = m.Unopened(clear.status());
+        } else if (!p.ParseFromString(*clear)) {
+          phone = "(unreadable)";
+        } else {
+          phone = m.Phone(p.phone());
+        }
+      }
+      return absl::StrFormat("%s new phone %s by %s", r.enrollment_id(), phone, r.caller());
+    }
+    case v1::Envelope::kContactPhoneChangeRequested: {
+      const auto& r = e.contact_phone_change_requested();
       return absl::StrFormat("%s new phone %s by %s", r.enrollment_id(),
-                             r.has_sealed_person() && r.person().phone().empty() ? "(sealed)" : m.Phone(r.person().phone()),
+                             r.has_sealed_new_phone() ? m.SealedPhone(r.sealed_new_phone())
+                                                      : m.Phone(r.new_phone()),
                              r.caller());
     }
     case v1::Envelope::kEnrollmentRetryAnswered:
@@ -138,8 +218,10 @@ std::string Describe(const v1::Envelope& e, const Masks& m) {
       return absl::StrFormat("claim %s %s at %s received %s by %s; id %s card %s",
                              f.application().claim_id(), ops::BenefitName(f.application().facts().benefit()),
                              f.application().site(), ops::DateText(f.received_on()), f.caller(),
-                             f.has_sealed_person() ? "(sealed)" : m.Id(f.application().id_number()),
-                             f.has_sealed_card() ? "(sealed)" : m.Card(f.application().payee_card().card_number()));
+                             f.has_sealed_person() ? m.SealedPerson(f.sealed_person())
+                                                   : m.Id(f.application().id_number()),
+                             f.has_sealed_card() ? m.SealedCard(f.sealed_card())
+                                                 : m.Card(f.application().payee_card().card_number()));
     }
     case v1::Envelope::kClaimDecided: {
       const auto& d = e.claim_decided();
@@ -148,6 +230,8 @@ std::string Describe(const v1::Envelope& e, const Masks& m) {
       if (!app.payee_card().card_number().empty()) {
         absl::StrAppend(&s, "; card ", m.Card(app.payee_card().card_number()), " ",
                         m.Name(app.payee_card().holder_name()));
+      } else if (d.filed().has_sealed_card()) {
+        absl::StrAppend(&s, "; card ", m.SealedCard(d.filed().sealed_card()));
       }
       if (!d.filed().caller().empty()) absl::StrAppend(&s, "; filed by ", d.filed().caller());
       return s;
@@ -185,7 +269,10 @@ std::string Describe(const v1::Envelope& e, const Masks& m) {
                           e.payout_reissued().operator_id(), ": ", e.payout_reissued().reason());
     case v1::Envelope::kSmsQueued: {
       const auto& q = e.sms_queued();
-      std::string phone = q.phone().empty() ? q.message().phone_masked() : m.Phone(q.phone());
+      std::string phone = !q.phone().empty()                ? m.Phone(q.phone())
+                          : q.message().has_sealed_phone() ? m.SealedPhone(q.message().sealed_phone())
+                                                           : q.message().phone_masked();
+      if (phone.empty()) phone = "(no phone)";
       return absl::StrFormat("SMS %s to %s: %s", q.message().message_id(), phone, q.message().text());
     }
     case v1::Envelope::kSmsSent:
@@ -224,6 +311,42 @@ int RunHistoryCommand(int argc, char** argv) {
   const std::string key = keyer->KeyFor(id);
   Masks masks;
   masks.unmask = args->On("unmask");
+  masks.worker_key = key;
+  const std::string prefix = ops::PrefixFrom(*args);
+  const kafka::ClientConfig client = ops::ClientFrom(*args);
+
+  // The master key, as the services take it: a file (or the hex in
+  // $MUTUALAID_CRYPTO_MASTER_KEY). Without one sealed data stays "(sealed)".
+  std::unique_ptr<crypto::KafkaKeyRing> ring;
+  {
+    const std::string master_file = args->Get("master-key-file", "MUTUALAID_CRYPTO_MASTER_KEY_FILE");
+    const char* master_hex = std::getenv("MUTUALAID_CRYPTO_MASTER_KEY");
+    absl::StatusOr<crypto::MasterKey> master = absl::NotFoundError("none");
+    if (!master_file.empty()) {
+      absl::StatusOr<std::string> text = ops::ReadFile(master_file);
+      if (!text.ok()) return Usage(absl::StrCat("--master-key-file: ", text.status().message()));
+      master = crypto::ParseMasterKey(*text, master_file);
+    } else if (master_hex != nullptr && *master_hex != '\0') {
+      master = crypto::ParseMasterKey(master_hex, "MUTUALAID_CRYPTO_MASTER_KEY");
+    }
+    if (!master.ok() && !absl::IsNotFound(master.status())) {
+      return Usage(std::string(master.status().message()));
+    }
+    if (master.ok()) {
+      crypto::KafkaKeyRingOptions o;
+      o.client = client;
+      o.topic = prefix + crypto::kKeysTopic;
+      o.creator = "mutualctl-history";
+      absl::StatusOr<std::unique_ptr<crypto::KafkaKeyRing>> r =
+          crypto::KafkaKeyRing::Create(*std::move(master), o);
+      if (!r.ok()) {
+        std::cerr << "mutualctl history: key ring " << o.topic << ": " << r.status() << '\n';
+        return 2;
+      }
+      ring = *std::move(r);
+      masks.ring = ring.get();
+    }
+  }
   if (masks.unmask) {
     const char* user = std::getenv("USER");
     std::string line = "{\"event\":\"pii_unmasked\",\"command\":\"mutualctl history\",\"who\":";
@@ -231,11 +354,10 @@ int RunHistoryCommand(int argc, char** argv) {
     absl::StrAppend(&line, ",\"when\":\"", absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()),
                     "\",\"worker_key\":\"", key, "\",\"worker\":");
     AppendJsonString(&line, MaskIdNumber(id));
-    line += "}";
+    absl::StrAppend(&line, ",\"sealed_opened\":", masks.ring != nullptr ? "true" : "false", "}");
     std::cerr << line << std::endl;
   }
 
-  const std::string prefix = ops::PrefixFrom(*args);
   std::vector<std::string> topics;
   for (absl::string_view t : kafka::kAllTopics) {
     if (t == kafka::kDeadLetter) continue;
@@ -243,7 +365,6 @@ int RunHistoryCommand(int argc, char** argv) {
     if (request && !args->On("requests")) continue;
     topics.push_back(prefix + std::string(t));
   }
-  const kafka::ClientConfig client = ops::ClientFrom(*args);
   std::vector<Line> lines;
   for (size_t ti = 0; ti < topics.size(); ++ti) {
     absl::StatusOr<int32_t> partitions = ops::PartitionCount(client, topics[ti]);
