@@ -22,7 +22,12 @@
 //   by_worker  worker_key/seq/message_id        -> "" (ListMessages)
 //   contacts   worker_key                       -> SmsWorkerContact (enrollment events)
 //   platforms  platform_id                      -> Platform (its contact phone)
-//   sent_daily phone/yyyymmdd                   -> count of SMS sent (the daily cap)
+//   sent_daily cap key/yyyymmdd                 -> count of SMS sent (the daily cap;
+//                                                  CapKeyOf: phone_key for a sealed phone)
+//
+// Personal data: a worker's phone is sealed in SmsQueued.message.sealed_phone
+// (Decide seals it with the key ring; Apply copies it; only the outbox opens
+// it, to hand it to the gateway). A platform's contact phone stays in clear.
 #ifndef MUTUALAID_SERVICES_NOTIFICATION_NOTIFICATION_LOGIC_H_
 #define MUTUALAID_SERVICES_NOTIFICATION_NOTIFICATION_LOGIC_H_
 
