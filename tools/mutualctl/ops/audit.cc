@@ -203,33 +203,62 @@ int WhatIf(const ops::Args& args) {
   so.book = &book;
   so.fold_redecided = true;
   so.plan_year = plan_year;
-  int64_t claims = 0, changed = 0, before_fen = 0, after_fen = 0;
+  // Each claim's last decision, recorded and again: the filing's, or the
+  // investigator's verdict on it. Approved means what the report counts:
+  // approved or paid, not denied and not still waiting for an investigator.
+  struct Outcome {
+    v1::ClaimDecision recorded, again;
+    bool changed = false;
+  };
+  std::map<std::string, Outcome> outcomes;
   std::cout << absl::StrFormat("what-if: plan year %d under %s (nothing is written)\n", plan_year,
                                rules_file);
   absl::Status s = ops::Readjudicate(so, [&](const ops::Redecision& r) {
-    ++claims;
-    auto approved = [](const v1::ClaimDecision& c) {
-      return c.status() == v1::CLAIM_STATUS_APPROVED || c.status() == v1::CLAIM_STATUS_PAID ||
-                     c.status() == v1::CLAIM_STATUS_INVESTIGATING
-                 ? c.amount_fen()
-                 : int64_t{0};
-    };
-    before_fen += approved(r.recorded);
-    after_fen += approved(r.again);
-    std::string diff = r.error.empty() ? ops::DecisionDiff(r.recorded, r.again) : "error: " + r.error;
+    Outcome& o = outcomes[r.recorded.claim_id()];
+    o.recorded = r.recorded;
+    // A verdict with nothing to decide (the claim decided again does not wait
+    // for an investigator) leaves the claim as decided again.
+    const bool moot = r.verdict && r.error.empty() && r.again.status() == v1::CLAIM_STATUS_UNSPECIFIED;
+    if (!moot) o.again = r.again;
+    std::string diff = r.error.empty() ? ops::DecisionDiff(r.recorded, o.again) : "error: " + r.error;
     if (diff.empty()) return;
-    ++changed;
-    std::cout << absl::StrFormat("  claim %-20s %-22s %s\n", r.recorded.claim_id(),
-                                 ops::BenefitName(r.recorded.benefit()), diff);
+    o.changed = true;
+    std::cout << absl::StrFormat("  claim %-20s %-22s %s%s\n", r.recorded.claim_id(),
+                                 ops::BenefitName(r.recorded.benefit()),
+                                 r.verdict ? "investigator's verdict: " : "", diff);
   });
   if (!s.ok()) {
     std::cerr << "mutualctl audit what-if: " << s << '\n';
     return 2;
   }
+  auto approved = [](const v1::ClaimDecision& c) {
+    return c.status() == v1::CLAIM_STATUS_APPROVED || c.status() == v1::CLAIM_STATUS_PAID
+               ? c.amount_fen()
+               : int64_t{0};
+  };
+  auto investigating = [](const v1::ClaimDecision& c) {
+    return c.status() == v1::CLAIM_STATUS_INVESTIGATING ? c.amount_fen() : int64_t{0};
+  };
+  int64_t changed = 0, before_fen = 0, after_fen = 0, before_inv_fen = 0, after_inv_fen = 0;
+  for (const auto& [id, o] : outcomes) {
+    changed += o.changed ? 1 : 0;
+    if (o.recorded.plan_year() == plan_year) {
+      before_fen += approved(o.recorded);
+      before_inv_fen += investigating(o.recorded);
+    }
+    if (o.again.plan_year() == plan_year) {
+      after_fen += approved(o.again);
+      after_inv_fen += investigating(o.again);
+    }
+  }
   std::cout << absl::StrFormat(
-      "claims %d, changed %d; approved amount %s -> %s yuan (%s%s)\n", claims, changed,
+      "claims %d, changed %d; approved amount %s -> %s yuan (%s%s)\n", outcomes.size(), changed,
       ops::Yuan(before_fen), ops::Yuan(after_fen), after_fen >= before_fen ? "+" : "",
       ops::Yuan(after_fen - before_fen));
+  if (before_inv_fen != 0 || after_inv_fen != 0) {
+    std::cout << absl::StrFormat("awaiting investigation %s -> %s yuan\n", ops::Yuan(before_inv_fen),
+                                 ops::Yuan(after_inv_fen));
+  }
   return 0;
 }
 

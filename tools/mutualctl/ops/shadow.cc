@@ -32,6 +32,62 @@ std::string Reasons(const v1::ClaimDecision& c) {
   return absl::StrJoin(r, "+");
 }
 
+// The investigator's recorded verdict asked again of `logic` on the claim as
+// the shadow holds it (decided again). Visits the outcome; sets `to_apply` to
+// the verdict given again. False when there is nothing to apply: the claim
+// does not wait for an investigator under the rules in force.
+absl::StatusOr<bool> Reverdict(const ShadowOptions& options, claims::ClaimsLogic& logic,
+                               const processor::State& state, const Event& e, int32_t p,
+                               kafka::Message* to_apply,
+                               const std::function<void(const Redecision&)>& visit) {
+  const v1::ClaimInvestigationDecided& x = e.envelope.claim_investigation_decided();
+  Redecision r;
+  r.verdict = true;
+  r.partition = p;
+  r.offset = e.message.offset;
+  r.event_id = e.envelope.event_id();
+  r.recorded = x.claim();
+  // The request as the investigator made it: corrected facts are given only
+  // with an approval (the rules may still deny on them).
+  v1::Envelope request = e.envelope;
+  request.clear_body();
+  request.set_rule_set_version("");
+  v1::InvestigationDecisionRequested* q = request.mutable_investigation_decision_requested();
+  request.set_type(events::BodyType(request));
+  q->set_claim_id(x.claim().claim_id());
+  q->set_approve(x.approved() || x.facts_corrected());
+  q->set_reason(x.reason());
+  q->set_investigator(x.investigator());
+  *q->mutable_decided_at() = x.decided_at();
+  *q->mutable_decided_on() = e.envelope.occurred_on();
+  if (x.facts_corrected()) *q->mutable_corrected_facts() = x.claim().facts();
+  kafka::Message req;
+  req.topic = options.prefix + std::string(kafka::kClaimsRequests);
+  req.partition = p;
+  req.key = e.message.key;
+  req.value = request.SerializeAsString();
+  std::vector<kafka::Record> out;
+  bool applies = false;
+  if (absl::Status s = logic.Decide(state, req, &out); !s.ok()) {
+    r.error = std::string(s.message());
+  } else {
+    for (kafka::Record& rec : out) {
+      v1::Envelope answer;
+      if (answer.ParseFromString(rec.value) && answer.has_claim_investigation_decided()) {
+        r.again = answer.claim_investigation_decided().claim();
+        to_apply->value = rec.value;
+        to_apply->headers.clear();
+        applies = true;
+      }
+    }
+  }
+  if (options.plan_year == 0 || r.recorded.plan_year() == options.plan_year ||
+      r.again.plan_year() == options.plan_year) {
+    visit(r);
+  }
+  return applies;
+}
+
 }  // namespace
 
 std::string DecisionDiff(const v1::ClaimDecision& a, const v1::ClaimDecision& b) {
@@ -159,6 +215,12 @@ absl::Status Readjudicate(const ShadowOptions& options,
             r.again.plan_year() == options.plan_year) {
           visit(r);
         }
+      }
+      if (options.fold_redecided &&
+          e.envelope.body_case() == v1::Envelope::kClaimInvestigationDecided) {
+        absl::StatusOr<bool> applies = Reverdict(options, logic, state, e, p, &to_apply, visit);
+        if (!applies.ok()) return applies.status();
+        if (!*applies) continue;  // the claim decided again does not wait for an investigator
       }
       processor::FollowChain(state, to_apply);
       absl::Status s = logic.Apply(state, to_apply);

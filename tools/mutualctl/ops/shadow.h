@@ -21,11 +21,15 @@ namespace mutualaid::mutualctl::ops {
 
 struct Redecision {
   int32_t partition = 0;
-  int64_t offset = 0;              // of the recorded ClaimDecided
+  int64_t offset = 0;              // of the recorded ClaimDecided (or ClaimInvestigationDecided)
   std::string event_id;
   v1::ClaimDecision recorded;
   v1::ClaimDecision again;         // status UNSPECIFIED when no decision came back
   std::string error;               // why it could not be decided again
+  // An investigator's recorded verdict given again (fold_redecided only). Its
+  // `again` is UNSPECIFIED with no error when the claim, decided again, does
+  // not wait for an investigator: the verdict has nothing to decide.
+  bool verdict = false;
 };
 
 struct ShadowOptions {
@@ -33,7 +37,9 @@ struct ShadowOptions {
   std::string prefix;
   const plan::PlanBook* book = nullptr;  // nullptr: the built-in book
   // true: fold the decision made again instead of the recorded one, so later
-  // claims see caps as the changed rules would have left them (what-if).
+  // claims see caps as the changed rules would have left them (what-if); the
+  // investigators' recorded verdicts are given again too (same approve or
+  // deny, same corrected facts) on the claim as decided again, and visited.
   bool fold_redecided = false;
   int plan_year = 0;  // 0: every plan year
 };
