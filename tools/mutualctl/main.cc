@@ -55,9 +55,13 @@ constexpr Subcommand kSubcommands[] = {
 };
 
 void PrintUsage(std::ostream& out) {
-  out << "usage: mutualctl [--ca-cert FILE] <subcommand> [args...]\n\n"
-         "  --ca-cert FILE  talk TLS to the services, trusting this CA certificate\n"
-         "                  (or MUTUALAID_CA_CERT=FILE; local stack: var/local/certs/ca.pem)\n\n"
+  out << "usage: mutualctl [--ca-cert FILE [--client-cert FILE --client-key FILE]] <subcommand> "
+         "[args...]\n\n"
+         "  --ca-cert FILE      talk TLS to the services, trusting this CA certificate\n"
+         "                      (or MUTUALAID_CA_CERT=FILE; local stack: var/local/certs/ca.pem)\n"
+         "  --client-cert FILE  over TLS, present this client certificate (services with\n"
+         "  --client-key FILE   grpc.tls_client_ca require one; or MUTUALAID_CLIENT_CERT and\n"
+         "                      MUTUALAID_CLIENT_KEY; local stack: var/local/certs/mutualctl.pem/.key)\n\n"
          "subcommands:\n";
   for (const Subcommand& command : kSubcommands) {
     out << "  " << command.usage;
@@ -80,28 +84,53 @@ int main(int argc, char** argv) {
     mutualaid::mutualctl::PrintUsage(std::cerr);
     return 2;
   }
-  // Options before the subcommand: --ca-cert FILE (TLS to the services).
-  while (argc >= 2 && std::string_view(argv[1]).rfind("--ca-cert", 0) == 0) {
-    std::string_view flag = argv[1];
+  // Options before the subcommand: --ca-cert FILE (TLS to the services),
+  // --client-cert FILE and --client-key FILE (the certificate it presents).
+  auto starts = [](std::string_view arg, std::string_view flag) {
+    return arg == flag || (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
+                           arg[flag.size()] == '=');
+  };
+  while (argc >= 2) {
+    const std::string_view arg = argv[1];
+    std::string_view flag;
+    for (std::string_view f : {"--ca-cert", "--client-cert", "--client-key"}) {
+      if (starts(arg, f)) flag = f;
+    }
+    if (flag.empty()) break;
     std::string file;
-    if (flag == "--ca-cert" && argc >= 3) {
+    if (arg == flag && argc >= 3) {
       file = argv[2];
       argc -= 2;
       argv += 2;
-    } else if (flag.rfind("--ca-cert=", 0) == 0) {
-      file = std::string(flag.substr(10));
+    } else if (arg != flag) {
+      file = std::string(arg.substr(flag.size() + 1));
       argc -= 1;
       argv += 1;
     } else {
-      std::cerr << "mutualctl: --ca-cert needs a file\n";
+      file.clear();
+      argc -= 1;
+      argv += 1;
+    }
+    if (file.empty()) {
+      std::cerr << "mutualctl: " << flag << " needs a file\n";
       return 2;
     }
-    if (absl::Status s = mutualaid::mutualctl::SetCaCertFile(file); !s.ok()) {
-      std::cerr << "mutualctl: " << s.message() << '\n';
-      return 2;
+    if (flag == "--ca-cert") {
+      if (absl::Status s = mutualaid::mutualctl::SetCaCertFile(file); !s.ok()) {
+        std::cerr << "mutualctl: " << s.message() << '\n';
+        return 2;
+      }
+    } else if (flag == "--client-cert") {
+      mutualaid::mutualctl::SetClientCertFile(file);
+    } else {
+      mutualaid::mutualctl::SetClientKeyFile(file);
     }
   }
   if (absl::Status s = mutualaid::mutualctl::CheckCaCertFile(); !s.ok()) {
+    std::cerr << "mutualctl: " << s.message() << '\n';
+    return 2;
+  }
+  if (absl::Status s = mutualaid::mutualctl::CheckClientCert(); !s.ok()) {
     std::cerr << "mutualctl: " << s.message() << '\n';
     return 2;
   }
