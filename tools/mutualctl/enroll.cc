@@ -832,11 +832,15 @@ int Enroll(const EnrollOptions& options, std::ostream& out, std::ostream& err) {
   }
 
   std::vector<std::optional<v1::EnrollmentResult>> results(rows.size());
+  // The client certificate (mutualctl --client-cert/--client-key, or these
+  // variables) for services that require one.
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v == nullptr ? std::string() : std::string(v);
+  };
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      server::ClientCredentials(!options.ca_file.empty() ? options.ca_file
-                               : std::getenv("MUTUALAID_CA_CERT") != nullptr
-                                   ? std::string(std::getenv("MUTUALAID_CA_CERT"))
-                                   : std::string());
+      server::ClientCredentials(!options.ca_file.empty() ? options.ca_file : env("MUTUALAID_CA_CERT"),
+                                env("MUTUALAID_CLIENT_CERT"), env("MUTUALAID_CLIENT_KEY"));
   if (!credentials.ok()) {
     err << "mutualctl enroll: --ca: " << credentials.status().message() << '\n';
     return kEnrollFailed;
