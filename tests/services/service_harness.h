@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -58,6 +60,19 @@ inline std::unique_ptr<grpc::ClientContext> Call(const std::string& token,
   ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoSeconds(timeout));
   return ctx;
+}
+
+// Polls `done` every `interval` until it holds or `timeout` has passed (then
+// once more). True if it held. A condition poll with a deadline, not a
+// timing assertion.
+template <typename F>
+bool WaitFor(F done, absl::Duration timeout, absl::Duration interval = absl::Milliseconds(100)) {
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(absl::ToChronoNanoseconds(interval));
+  }
+  return done();
 }
 
 class ServiceProcess {
