@@ -16,7 +16,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -57,16 +56,9 @@ std::string Card(const std::string& first15) {
   return first15 + std::to_string((10 - sum % 10) % 10);
 }
 
-// Waits for `done` (polled every 100 ms) up to `limit`.
-template <typename F>
-bool WaitFor(F done, absl::Duration limit = absl::Seconds(90)) {
-  const absl::Time deadline = absl::Now() + limit;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
+using testing::WaitFor;
+// How long each wait for the services (pay, fail, tell) may take.
+constexpr absl::Duration kWait = absl::Seconds(90);
 
 // Runs of digits (a leak shows as one); alphanumeric runs that are hex
 // digests (only 0-9a-f, 16 or more) are left out, their digits are noise.
@@ -401,13 +393,13 @@ TEST_F(PiiLogsTest, NoIdNumberPhoneOrCardNumberInAnyServiceLog) {
 
   // Payouts: C-H1 to card1 (confirmed), C-D3 to a closed card (failed), then
   // re-issued by finance to card4 (a bad corrected card first).
-  ASSERT_TRUE(WaitFor([&] { return PayoutStatusOf("C-H1") == v1::PAYOUT_STATUS_CONFIRMED; }))
+  ASSERT_TRUE(WaitFor([&] { return PayoutStatusOf("C-H1") == v1::PAYOUT_STATUS_CONFIRMED; }, kWait))
       << processes_[2]->StderrTail();
-  ASSERT_TRUE(WaitFor([&] { return PayoutStatusOf("C-D3") == v1::PAYOUT_STATUS_FAILED; }))
+  ASSERT_TRUE(WaitFor([&] { return PayoutStatusOf("C-D3") == v1::PAYOUT_STATUS_FAILED; }, kWait))
       << processes_[2]->StderrTail();
   for (const std::string& card : {card4.substr(0, 15) + (card4.back() == '9' ? "0" : "9"), card4}) {
     // Re-issued only once the last issue failed (the bad card fails at the bank).
-    EXPECT_TRUE(WaitFor([&] { return PayoutStatusOf("C-D3") == v1::PAYOUT_STATUS_FAILED; }));
+    EXPECT_TRUE(WaitFor([&] { return PayoutStatusOf("C-D3") == v1::PAYOUT_STATUS_FAILED; }, kWait));
     v1::ReissuePayoutRequest req;
     req.set_claim_id("C-D3");
     req.mutable_corrected_card()->set_kind(v1::CARD_KIND_SHANGHAI_DEBIT_CARD);
@@ -417,7 +409,7 @@ TEST_F(PiiLogsTest, NoIdNumberPhoneOrCardNumberInAnyServiceLog) {
     v1::ReissuePayoutResponse resp;
     payouts_->ReissuePayout(Call(testing::kFinance).get(), req, &resp);
   }
-  EXPECT_TRUE(WaitFor([&] { return PayoutStatusOf("C-D3") == v1::PAYOUT_STATUS_CONFIRMED; }))
+  EXPECT_TRUE(WaitFor([&] { return PayoutStatusOf("C-D3") == v1::PAYOUT_STATUS_CONFIRMED; }, kWait))
       << processes_[2]->StderrTail();
   {
     v1::GetPayoutRequest req;
@@ -429,7 +421,7 @@ TEST_F(PiiLogsTest, NoIdNumberPhoneOrCardNumberInAnyServiceLog) {
   // SMS: the payment notice to the worker's phone reaches the gateway.
   EXPECT_TRUE(WaitFor([&] {
     return testing::ReadAll(dir_.path() / "sms.jsonl").find(phone1) != std::string::npos;
-  })) << processes_[3]->StderrTail();
+  }, kWait)) << processes_[3]->StderrTail();
   {
     v1::ListMessagesRequest req;
     req.set_id_number(w1);
