@@ -6,15 +6,14 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <random>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "mutualaid/kafka/partition_reader.h"
+#include "tests/kafka/kafka_test_util.h"
 
 namespace mutualaid::crypto {
 namespace {
@@ -22,14 +21,7 @@ namespace {
 constexpr char kWorker[] = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
 constexpr char kOther[] = "1a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
-bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
-  auto end = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
+using kafka::testing::WaitFor;
 
 class KafkaKeyRingTest : public ::testing::Test {
  protected:
@@ -91,7 +83,7 @@ TEST_F(KafkaKeyRingTest, SharedThroughTheTopicAndErasedEverywhere) {
   EXPECT_TRUE(IsErased(OpenField(*payout, kWorker, kFieldCard, card).status()));
   // ...the enrollment service's ring stops opening it within its refresh.
   EXPECT_TRUE(WaitFor([&] { return IsErased(OpenField(*enrollment, kWorker, kFieldCard, card).status()); },
-                      absl::Seconds(20)));
+                      absl::Seconds(20), absl::Milliseconds(50)));
   // The other worker is untouched.
   EXPECT_EQ(OpenField(*enrollment, kOther, kFieldPhone, other).value(), "13900139000");
 
