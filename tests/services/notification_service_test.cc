@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <random>
@@ -26,6 +27,8 @@
 #include "absl/time/civil_time.h"
 #include "mutualaid/core/clock.h"
 #include "mutualaid/core/worker_key.h"
+#include "mutualaid/crypto/aead.h"
+#include "mutualaid/crypto/kafka_key_ring.h"
 #include "mutualaid/events/convert.h"
 #include "mutualaid/events/envelope.h"
 #include "mutualaid/kafka/partition_reader.h"
@@ -749,6 +752,79 @@ TEST_F(NotificationServiceTest, AnOperatorResendsAFailedMessage) {
   req.set_message_id("no-such-event:COVER_STARTED");
   EXPECT_EQ(stub_->ResendMessage(Call(testing::kOperations).get(), req, &resp).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// The worker's phone is sealed in the service's events; erased while the SMS
+// is held by the quiet hours, the message fails with RECIPIENT_DATA_ERASED at
+// 08:00 and the gateway never sees it. A claimant no platform enrolled gets
+// no message queued for sending: FAILED with NO_CONTACT_PHONE at once.
+TEST_F(NotificationServiceTest, AWorkerErasedBeforeTheSendFailsWithTheReasonAndNothingIsSent) {
+  MakeService();
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  ASSERT_NO_FATAL_FAILURE(StartService());
+  const absl::Time late = ShanghaiTime(absl::CivilDay(2022, 6, 1), 23);
+  ASSERT_NO_FATAL_FAILURE(SetClock(late));
+  Worker w = NewWorker(41, "钱多多", "13800000041");
+  Accept(w, "acc-41", late);
+  Worker kept = NewWorker(42, "孙小美", "13800000042");
+  Accept(kept, "acc-42", late);
+  Worker stranger = NewWorker(43, "无名氏", "13800000043");
+  Deny(stranger, "deny-43", v1::BENEFIT_HOSPITAL_ALLOWANCE, {v1::REASON_CODE_NOT_COVERED}, late);
+  ASSERT_TRUE(WaitFor([&] { return List(w).size() == 1 && List(kept).size() == 1 && List(stranger).size() == 1; },
+                      absl::Seconds(60)));
+  EXPECT_EQ(List(w)[0].status(), v1::SMS_STATUS_QUEUED);
+  EXPECT_EQ(List(w)[0].phone_masked(), "138****0041");
+  EXPECT_FALSE(List(w)[0].has_sealed_phone());  // never in API answers
+  const v1::SmsMessage no_phone = List(stranger)[0];
+  EXPECT_EQ(no_phone.status(), v1::SMS_STATUS_FAILED);
+  EXPECT_EQ(no_phone.failure_reason(), "NO_CONTACT_PHONE");
+
+  // The events hold the worker's phone sealed only.
+  for (const v1::Envelope& e : NotificationEvents()) {
+    if (!e.has_sms_queued()) continue;
+    EXPECT_EQ(e.SerializeAsString().find(w.phone), std::string::npos);
+    EXPECT_EQ(e.SerializeAsString().find(kept.phone), std::string::npos);
+    if (e.sms_queued().message().worker_key() != stranger.key) {
+      EXPECT_TRUE(e.sms_queued().phone().empty());
+      EXPECT_TRUE(e.sms_queued().message().has_sealed_phone());
+      EXPECT_FALSE(e.sms_queued().phone_key().empty());
+    }
+  }
+
+  // Erased through the keys topic, as EnrollmentService.EraseWorkerData does.
+  std::ifstream master_in(svc_->dir() / "master.key");
+  std::string master_hex((std::istreambuf_iterator<char>(master_in)), std::istreambuf_iterator<char>());
+  auto master = crypto::ParseMasterKey(master_hex, "master.key");
+  ASSERT_TRUE(master.ok()) << master.status();
+  crypto::KafkaKeyRingOptions ko;
+  ko.client.bootstrap = std::getenv("MUTUALAID_KAFKA_BOOTSTRAP");
+  ko.topic = svc_->prefix() + crypto::kKeysTopic;
+  ko.creator = "test";
+  auto ring = crypto::KafkaKeyRing::Create(*std::move(master), ko);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  auto erased = (*ring)->Erase(w.key, "operations:test");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_GE(*erased, 1);
+
+  ASSERT_NO_FATAL_FAILURE(SetClock(ShanghaiTime(absl::CivilDay(2022, 6, 2), 8)));
+  ASSERT_TRUE(WaitFor([&] { return List(w)[0].status() == v1::SMS_STATUS_FAILED; }, absl::Seconds(60)))
+      << List(w)[0].DebugString();
+  EXPECT_EQ(List(w)[0].failure_reason(), "RECIPIENT_DATA_ERASED");
+  ASSERT_TRUE(WaitFor([&] { return GatewayMessages().size() == 1; }, absl::Seconds(60)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // nothing more comes
+  std::map<std::string, json::Value> got = GatewayById();
+  ASSERT_EQ(got.size(), 1u);  // only the worker not erased
+  EXPECT_EQ(testing::Str(got[Id("acc-42", "COVER_STARTED")], "phone"), kept.phone);
+  EXPECT_EQ(List(w)[0].status(), v1::SMS_STATUS_FAILED);  // final: no retry
+  int failed = 0;
+  for (const v1::Envelope& e : NotificationEvents()) {
+    if (e.has_sms_failed() && e.sms_failed().message_id() == Id("acc-41", "COVER_STARTED")) {
+      ++failed;
+      EXPECT_FALSE(e.sms_failed().retriable());
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(svc_->Log().find(w.phone), std::string::npos);
 }
 
 TEST_F(NotificationServiceTest, ExactlyOneMessagePerEventThroughGatewayFaultsCrashesAndKills) {
