@@ -28,11 +28,14 @@ kafka::TopicSpec KafkaKeyRing::Spec(std::string name) {
 
 KafkaKeyRing::KafkaKeyRing(MasterKey master, KafkaKeyRingOptions options,
                            std::unique_ptr<kafka::Admin> admin,
-                           std::unique_ptr<kafka::Producer> producer)
+                           std::unique_ptr<kafka::Producer> producer,
+                           std::unique_ptr<KeyCache> cache)
     : master_(std::move(master)),
       options_(std::move(options)),
       admin_(std::move(admin)),
-      producer_(std::move(producer)) {}
+      producer_(std::move(producer)),
+      cache_(std::move(cache)),
+      unwrapped_(options_.unwrapped_keys) {}
 
 absl::StatusOr<std::unique_ptr<KafkaKeyRing>> KafkaKeyRing::Create(MasterKey master,
                                                                    KafkaKeyRingOptions options) {
@@ -47,8 +50,15 @@ absl::StatusOr<std::unique_ptr<KafkaKeyRing>> KafkaKeyRing::Create(MasterKey mas
   po.delivery_timeout = options.timeout;
   absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(po);
   if (!producer.ok()) return producer.status();
+  KeyCacheOptions co;
+  co.path = options.cache_path;
+  co.topic = options.topic;
+  co.block_cache_bytes = options.cache_block_cache_bytes;
+  absl::StatusOr<std::unique_ptr<KeyCache>> cache = KeyCache::Open(co);
+  if (!cache.ok()) return cache.status();
   std::unique_ptr<KafkaKeyRing> ring(new KafkaKeyRing(std::move(master), std::move(options),
-                                                      *std::move(admin), *std::move(producer)));
+                                                      *std::move(admin), *std::move(producer),
+                                                      *std::move(cache)));
   // A just-created topic may have no leader for a moment: retry that.
   const auto deadline =
       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(ring->options_.timeout);
@@ -65,6 +75,10 @@ absl::StatusOr<std::unique_ptr<KafkaKeyRing>> KafkaKeyRing::Create(MasterKey mas
 
 absl::Status KafkaKeyRing::Refresh(bool force) {
   absl::MutexLock lock(&read_mu_);
+  return RefreshLocked(force);
+}
+
+absl::Status KafkaKeyRing::RefreshLocked(bool force) {
   // A cache age (monotonic, like the processor's refresh), not business time.
   const auto now = std::chrono::steady_clock::now();
   if (!force && last_refresh_.has_value() &&
@@ -75,22 +89,75 @@ absl::Status KafkaKeyRing::Refresh(bool force) {
       admin_->QueryWatermarks(options_.topic, 0, options_.timeout);
   if (!w.ok()) return w.status();
   last_refresh_ = now;
-  if (w->high <= next_offset_) return absl::OkStatus();
+  int64_t next = cache_->next_offset();
+  if (next > w->high || (next > 0 && next < w->low)) {
+    // The cache read past the topic's end (the topic was made anew) or records
+    // it never read were deleted: it is not a copy of this log. Start again.
+    if (absl::Status s = cache_->Rebuild(); !s.ok()) return s;
+    unwrapped_.Clear();
+    next = 0;
+  }
+  if (w->high <= std::max(next, w->low)) return absl::OkStatus();
+  // The reader's prefetch is bounded too (librdkafka's default queue is 64 MB).
+  kafka::ClientConfig client = options_.client;
+  client.properties.emplace_back("queued.max.messages.kbytes", "16384");
   absl::StatusOr<std::unique_ptr<kafka::PartitionReader>> reader = kafka::PartitionReader::Open(
-      options_.client, options_.topic, 0, std::max(next_offset_, w->low), options_.timeout);
+      client, options_.topic, 0, std::max(next, w->low), options_.timeout);
   if (!reader.ok()) return reader.status();
+  constexpr size_t kBatch = 10000;
+  std::vector<KeyCache::Entry> entries;
+  int64_t read_to = next;
   while (true) {
     absl::StatusOr<std::optional<kafka::Message>> m = (*reader)->Next(options_.timeout);
-    if (!m.ok()) return m.status();
-    if (!m->has_value()) break;
-    next_offset_ = (*m)->offset + 1;
-    v1::WorkerDataKey record;
-    if ((*m)->value.empty() || !record.ParseFromString((*m)->value) || record.key_id().empty()) {
-      continue;  // not a key record: nothing to index
+    if (!m.ok()) {
+      // Keep what was read: the next refresh resumes after it.
+      if (absl::Status s = ApplyLocked(entries, read_to); !s.ok()) return s;
+      return m.status();
     }
-    index_.Put(record);
+    if (!m->has_value()) break;
+    read_to = (*m)->offset + 1;
+    records_read_.fetch_add(1);
+    KeyCache::Entry e;
+    e.offset = (*m)->offset;
+    if ((*m)->value.empty() || !e.record.ParseFromString((*m)->value) ||
+        e.record.key_id().empty()) {
+      continue;  // not a key record: nothing to keep
+    }
+    entries.push_back(std::move(e));
+    if (entries.size() >= kBatch) {
+      if (absl::Status s = ApplyLocked(entries, read_to); !s.ok()) return s;
+      entries.clear();
+    }
   }
-  return absl::OkStatus();
+  return ApplyLocked(entries, read_to);
+}
+
+absl::Status KafkaKeyRing::ApplyLocked(const std::vector<KeyCache::Entry>& entries,
+                                       int64_t next_offset) {
+  absl::StatusOr<std::vector<std::string>> erased = cache_->Apply(entries, next_offset);
+  if (!erased.ok()) return erased.status();
+  if (erased->empty()) return absl::OkStatus();
+  // The cache now says erased: no clear copy stays, and the wrapped key leaves
+  // the cache's files.
+  unwrapped_.Drop(*erased);
+  return cache_->Purge(*erased);
+}
+
+absl::Status KafkaKeyRing::RebuildLocked() {
+  if (absl::Status s = cache_->Rebuild(); !s.ok()) return s;
+  unwrapped_.Clear();
+  return RefreshLocked(true);
+}
+
+template <typename T, typename Read>
+absl::StatusOr<T> KafkaKeyRing::ReadCache(Read read) {
+  absl::StatusOr<T> r = read();
+  if (r.ok() || r.status().code() != absl::StatusCode::kDataLoss) return r;
+  {
+    absl::MutexLock lock(&read_mu_);
+    if (absl::Status s = RebuildLocked(); !s.ok()) return s;
+  }
+  return read();
 }
 
 absl::Status KafkaKeyRing::Append(const v1::WorkerDataKey& record) {
@@ -98,54 +165,92 @@ absl::Status KafkaKeyRing::Append(const v1::WorkerDataKey& record) {
       options_.topic, absl::StrCat(record.worker_key(), "/", record.key_id()),
       record.SerializeAsString(), {}, 0});
   if (!at.ok()) return at.status();
-  index_.Put(record);
-  // Our own record, next in line: already indexed, so a refresh need not open
-  // a reader to read it back (one per new worker would cost a broker handle each).
+  // Our own record: kept at once. If it is next in line, a refresh need not
+  // open a reader to read it back (one per new worker would cost a broker
+  // handle each).
   absl::MutexLock lock(&read_mu_);
-  if (at->offset == next_offset_) next_offset_ = at->offset + 1;
-  return absl::OkStatus();
+  const int64_t next = cache_->next_offset();
+  KeyCache::Entry e;
+  e.offset = at->offset;
+  e.record = record;
+  return ApplyLocked({e}, at->offset == next ? at->offset + 1 : next);
+}
+
+absl::StatusOr<DataKey> KafkaKeyRing::Unwrap(absl::string_view worker_key,
+                                             absl::string_view key_id,
+                                             const std::optional<v1::WorkerDataKey>& record,
+                                             uint64_t epoch) {
+  absl::StatusOr<DataKey> key = OpenRecord(master_, worker_key, key_id, record);
+  if (key.ok()) unwrapped_.Put(*key, epoch);
+  return key;
 }
 
 absl::StatusOr<DataKey> KafkaKeyRing::KeyForSealing(absl::string_view worker_key) {
   if (absl::Status s = Refresh(false); !s.ok()) return s;
-  if (std::optional<v1::WorkerDataKey> r = index_.Usable(worker_key)) {
-    return UnwrapDataKey(master_, *r);
+  auto usable = [&] {
+    return ReadCache<std::optional<v1::WorkerDataKey>>([&] { return cache_->Usable(worker_key); });
+  };
+  uint64_t epoch = unwrapped_.epoch();
+  absl::StatusOr<std::optional<v1::WorkerDataKey>> r = usable();
+  if (!r.ok()) return r.status();
+  if (r->has_value()) {
+    if (std::optional<DataKey> k = unwrapped_.Get((*r)->key_id())) return *std::move(k);
+    return Unwrap(worker_key, (*r)->key_id(), *r, epoch);
   }
   absl::MutexLock lock(&create_mu_);
   // Another thread of this process may have made one meanwhile. Another replica
   // making one at the same instant is not re-read here (that would be a broker
   // round trip per new worker): a worker may then hold two keys, each opening
   // what it sealed, and erasure erases all of them.
-  if (std::optional<v1::WorkerDataKey> r = index_.Usable(worker_key)) {
-    return UnwrapDataKey(master_, *r);
-  }
+  epoch = unwrapped_.epoch();
+  r = usable();
+  if (!r.ok()) return r.status();
+  if (r->has_value()) return Unwrap(worker_key, (*r)->key_id(), *r, epoch);
   DataKey key = NewDataKey(worker_key);
   absl::StatusOr<v1::WorkerDataKey> wrapped = WrapDataKey(master_, key);
   if (!wrapped.ok()) return wrapped.status();
   wrapped->set_created_at_unix(UnixSeconds(options_.clock));
   wrapped->set_created_by(options_.creator);
+  epoch = unwrapped_.epoch();
   if (absl::Status s = Append(*wrapped); !s.ok()) return s;
+  unwrapped_.Put(key, epoch);
   return key;
 }
 
 absl::StatusOr<DataKey> KafkaKeyRing::KeyForOpening(absl::string_view worker_key,
                                                     absl::string_view key_id) {
   if (absl::Status s = Refresh(false); !s.ok()) return s;
-  std::optional<v1::WorkerDataKey> r = index_.Find(key_id);
-  if (!r.has_value()) {
-    if (absl::Status s = Refresh(true); !s.ok()) return s;
-    r = index_.Find(key_id);
+  if (std::optional<DataKey> k = unwrapped_.Get(key_id)) {
+    if (k->worker_key != worker_key) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data key ", key_id, ": belongs to another worker"));
+    }
+    return *std::move(k);
   }
-  return OpenRecord(master_, worker_key, key_id, r);
+  auto find = [&] {
+    return ReadCache<std::optional<v1::WorkerDataKey>>([&] { return cache_->Find(key_id); });
+  };
+  uint64_t epoch = unwrapped_.epoch();
+  absl::StatusOr<std::optional<v1::WorkerDataKey>> r = find();
+  if (!r.ok()) return r.status();
+  if (!r->has_value()) {
+    if (absl::Status s = Refresh(true); !s.ok()) return s;
+    epoch = unwrapped_.epoch();
+    r = find();
+    if (!r.ok()) return r.status();
+  }
+  return Unwrap(worker_key, key_id, *r, epoch);
 }
 
 absl::StatusOr<int> KafkaKeyRing::Erase(absl::string_view worker_key, absl::string_view by) {
   absl::MutexLock lock(&create_mu_);
   if (absl::Status s = Refresh(true); !s.ok()) return s;
-  std::vector<v1::WorkerDataKey> keys = index_.KeysOf(worker_key);
-  if (keys.empty()) return absl::NotFoundError("no data key for this worker");
+  absl::StatusOr<std::vector<v1::WorkerDataKey>> keys =
+      ReadCache<std::vector<v1::WorkerDataKey>>([&] { return cache_->KeysOf(worker_key); });
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return absl::NotFoundError("no data key for this worker");
   int erased = 0;
-  for (v1::WorkerDataKey& k : keys) {
+  for (v1::WorkerDataKey& k : *keys) {
     if (k.erased()) continue;
     k.clear_nonce();
     k.clear_wrapped_key();
