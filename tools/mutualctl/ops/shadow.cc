@@ -32,6 +32,33 @@ std::string Reasons(const v1::ClaimDecision& c) {
   return absl::StrJoin(r, "+");
 }
 
+// A recorded decision (the event `e` on partition `p`) to be made again.
+Redecision Recorded(const Event& e, int32_t p, const v1::ClaimDecision& recorded) {
+  Redecision r;
+  r.partition = p;
+  r.offset = e.message.offset;
+  r.event_id = e.envelope.event_id();
+  r.recorded = recorded;
+  return r;
+}
+
+// `e`'s envelope with `body` instead of its own: the request the claims
+// processor received, as a claims.requests record.
+template <typename SetBody>
+kafka::Message AsRequest(const ShadowOptions& options, int32_t p, const Event& e, SetBody body) {
+  v1::Envelope request = e.envelope;
+  request.clear_body();
+  request.set_rule_set_version("");
+  body(request);
+  request.set_type(events::BodyType(request));
+  kafka::Message req;
+  req.topic = options.prefix + std::string(kafka::kClaimsRequests);
+  req.partition = p;
+  req.key = e.message.key;
+  req.value = request.SerializeAsString();
+  return req;
+}
+
 // The investigator's recorded verdict asked again of `logic` on the claim as
 // the shadow holds it (decided again). Visits the outcome; sets `to_apply` to
 // the verdict given again. False when there is nothing to apply: the claim
@@ -41,31 +68,20 @@ absl::StatusOr<bool> Reverdict(const ShadowOptions& options, claims::ClaimsLogic
                                kafka::Message* to_apply,
                                const std::function<void(const Redecision&)>& visit) {
   const v1::ClaimInvestigationDecided& x = e.envelope.claim_investigation_decided();
-  Redecision r;
+  Redecision r = Recorded(e, p, x.claim());
   r.verdict = true;
-  r.partition = p;
-  r.offset = e.message.offset;
-  r.event_id = e.envelope.event_id();
-  r.recorded = x.claim();
   // The request as the investigator made it: corrected facts are given only
   // with an approval (the rules may still deny on them).
-  v1::Envelope request = e.envelope;
-  request.clear_body();
-  request.set_rule_set_version("");
-  v1::InvestigationDecisionRequested* q = request.mutable_investigation_decision_requested();
-  request.set_type(events::BodyType(request));
-  q->set_claim_id(x.claim().claim_id());
-  q->set_approve(x.approved() || x.facts_corrected());
-  q->set_reason(x.reason());
-  q->set_investigator(x.investigator());
-  *q->mutable_decided_at() = x.decided_at();
-  *q->mutable_decided_on() = e.envelope.occurred_on();
-  if (x.facts_corrected()) *q->mutable_corrected_facts() = x.claim().facts();
-  kafka::Message req;
-  req.topic = options.prefix + std::string(kafka::kClaimsRequests);
-  req.partition = p;
-  req.key = e.message.key;
-  req.value = request.SerializeAsString();
+  const kafka::Message req = AsRequest(options, p, e, [&](v1::Envelope& request) {
+    v1::InvestigationDecisionRequested* q = request.mutable_investigation_decision_requested();
+    q->set_claim_id(x.claim().claim_id());
+    q->set_approve(x.approved() || x.facts_corrected());
+    q->set_reason(x.reason());
+    q->set_investigator(x.investigator());
+    *q->mutable_decided_at() = x.decided_at();
+    *q->mutable_decided_on() = e.envelope.occurred_on();
+    if (x.facts_corrected()) *q->mutable_corrected_facts() = x.claim().facts();
+  });
   std::vector<kafka::Record> out;
   bool applies = false;
   if (absl::Status s = logic.Decide(state, req, &out); !s.ok()) {
@@ -176,22 +192,11 @@ absl::Status Readjudicate(const ShadowOptions& options,
       kafka::Message to_apply = e.message;
       if (e.envelope.body_case() == v1::Envelope::kClaimDecided) {
         const v1::ClaimDecided& decided = e.envelope.claim_decided();
-        Redecision r;
-        r.partition = p;
-        r.offset = e.message.offset;
-        r.event_id = e.envelope.event_id();
-        r.recorded = decided.claim();
+        Redecision r = Recorded(e, p, decided.claim());
         // The filing as the claims processor received it.
-        v1::Envelope request = e.envelope;
-        request.clear_body();
-        request.set_type("claim_filed");
-        request.set_rule_set_version("");
-        *request.mutable_claim_filed() = decided.filed();
-        kafka::Message req;
-        req.topic = options.prefix + std::string(kafka::kClaimsRequests);
-        req.partition = p;
-        req.key = e.message.key;
-        req.value = request.SerializeAsString();
+        const kafka::Message req = AsRequest(options, p, e, [&](v1::Envelope& request) {
+          *request.mutable_claim_filed() = decided.filed();
+        });
         std::vector<kafka::Record> out;
         absl::Status s = logic.Decide(state, req, &out);
         if (!s.ok()) {
