@@ -425,6 +425,24 @@ TEST_F(OpsTest, HistoryShowsTheWorkerMasked) {
   EXPECT_NE(u.err.find("\"event\":\"pii_unmasked\""), std::string::npos) << u.err;
   EXPECT_NE(u.err.find("\"who\":"), std::string::npos) << u.err;
   EXPECT_NE(u.err.find("\"when\":"), std::string::npos) << u.err;
+
+  // The real services sealed the enrollment's person and the claims' ID
+  // number and card: with the deployment's master key history opens them.
+  const std::string master = (year->enrollment->dir() / "master.key").string();
+  RunResult sealed = Mutualctl(absl::StrCat("history --requests --worker ", year->worker_a, " --secret-file ",
+                                            secret, " --master-key-file ", master, P()));
+  ASSERT_EQ(sealed.code, 0) << sealed.out << sealed.err;
+  EXPECT_EQ(sealed.out.find("(sealed)"), std::string::npos) << sealed.out;
+  EXPECT_EQ(sealed.out.find("erased"), std::string::npos) << sealed.out;
+  EXPECT_EQ(sealed.out.find("张三丰"), std::string::npos) << sealed.out;
+  EXPECT_NE(sealed.out.find(MaskName("张三丰")), std::string::npos) << sealed.out;
+  EXPECT_NE(sealed.out.find(MaskPhone("13800138011")), std::string::npos) << sealed.out;
+  RunResult opened = Mutualctl(absl::StrCat("history --requests --unmask --worker ", year->worker_a,
+                                            " --secret-file ", secret, " --master-key-file ", master, P()));
+  ASSERT_EQ(opened.code, 0) << opened.out << opened.err;
+  EXPECT_NE(opened.out.find("张三丰"), std::string::npos) << opened.out;
+  EXPECT_NE(opened.out.find("13800138011"), std::string::npos) << opened.out;
+  EXPECT_NE(opened.out.find(Card("622202020011223")), std::string::npos) << opened.out;
 }
 
 // Sealed personal data in every place the contract seals it, for two workers
