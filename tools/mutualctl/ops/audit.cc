@@ -29,7 +29,9 @@ constexpr char kUsage[] =
     "        decision through the plan's rules and names any that differs. Exit 1 if any.\n"
     "what-if: re-adjudicates the plan year's claims with the plan data overridden by FILE\n"
     "        (JSON object of PlanData fields, e.g. {\"hospital_waiting_days\": 60,\n"
-    "        \"hospital_daily_fen\": 8000}); writes nothing; lists the claims that change.\n";
+    "        \"hospital_daily_fen\": 8000}), the investigators' recorded verdicts given again on the\n"
+    "        claims as decided again; writes nothing; lists the claims that change. The approved\n"
+    "        amount is the claims' last decisions approved or paid, as `mutualctl report` counts.\n";
 
 int Usage(const std::string& why) {
   if (!why.empty()) std::cerr << "mutualctl audit: " << why << '\n';
