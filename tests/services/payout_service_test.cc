@@ -778,7 +778,7 @@ TEST_F(PayoutServiceTest, AtRiskByDueDateWithSimulatedClock) {
 
 class ScriptedBank final : public payout::BankGateway {
  public:
-  std::string mode() const override { return "http"; }
+  std::string mode() const override { return mode_; }
   std::vector<absl::StatusOr<payout::TransferAnswer>> Send(const std::vector<payout::Transfer>& transfers,
                                                            const std::string&) override {
     std::vector<absl::StatusOr<payout::TransferAnswer>> out;
@@ -806,6 +806,7 @@ class ScriptedBank final : public payout::BankGateway {
   std::deque<absl::StatusOr<payout::TransferAnswer>> sends, queries;
   std::vector<std::string> calls;
   std::vector<std::string> accounts;  // "account name" of every transfer sent
+  std::string mode_ = "http";         // "file": Tick exports batches
 
  private:
   static absl::StatusOr<payout::TransferAnswer> Next(std::deque<absl::StatusOr<payout::TransferAnswer>>& q) {
@@ -1068,6 +1069,29 @@ TEST_F(SealedPayoutLogicTest, ErasedKeyFailsWithPayeeDataErased) {
       << Payout("C1").failure_reason();
   EXPECT_EQ(Tick(absl::Hours(2)), Strings{});  // final for this issue
   EXPECT_TRUE(bank_.calls.empty());
+}
+
+TEST_F(SealedPayoutLogicTest, FileModeErasedKeyKeepsThePayoutOutOfTheBatch) {
+  bank_.mode_ = "file";
+  logic_->SetKeyRing(ring_.get());
+  Decide(SealedApproval("C1"));
+  Decide(SealedApproval("C2"));
+  ASSERT_TRUE(ring_->Erase("wk-1", "operations:ops").ok());
+  // Both payouts are one worker's: erased, neither goes into a batch file.
+  EXPECT_EQ(Tick(absl::ZeroDuration()), (Strings{"payout_failed", "payout_failed"}));
+  EXPECT_TRUE(bank_.calls.empty());
+  EXPECT_NE(Payout("C1").failure_reason().find("PAYEE_DATA_ERASED"), std::string::npos);
+  EXPECT_EQ(Payout("C2").status(), v1::PAYOUT_STATUS_FAILED);
+}
+
+TEST_F(SealedPayoutLogicTest, FileModeWritesTheOpenedCard) {
+  bank_.mode_ = "file";
+  logic_->SetKeyRing(ring_.get());
+  Decide(SealedApproval("C1"));
+  EXPECT_EQ(Tick(absl::ZeroDuration()), Strings{"payout_sent"});
+  EXPECT_EQ(bank_.accounts, Strings{Card(1) + " 张三"});
+  EXPECT_EQ(Payout("C1").status(), v1::PAYOUT_STATUS_SENT);
+  EXPECT_EQ(StoredPayoutBytes("C1").find(Card(1)), std::string::npos);
 }
 
 TEST_F(SealedPayoutLogicTest, NoKeyRingRetriesLater) {
