@@ -74,8 +74,30 @@ absl::StatusOr<std::unique_ptr<KafkaKeyRing>> KafkaKeyRing::Create(MasterKey mas
 }
 
 absl::Status KafkaKeyRing::Refresh(bool force) {
-  absl::MutexLock lock(&read_mu_);
-  return RefreshLocked(force);
+  absl::Status s;
+  {
+    absl::MutexLock lock(&read_mu_);
+    s = RefreshLocked(force);
+  }
+  absl::Status purged = PurgeErased();
+  return s.ok() ? purged : s;
+}
+
+absl::Status KafkaKeyRing::PurgeErased() {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&read_mu_);
+    ids.swap(to_purge_);
+  }
+  if (ids.empty()) return absl::OkStatus();
+  // Outside read_mu_: a compaction must not hold up other workers' opens.
+  absl::MutexLock lock(&purge_mu_);
+  absl::Status s = cache_->Purge(ids);
+  if (!s.ok()) {
+    absl::MutexLock again(&read_mu_);
+    to_purge_.insert(to_purge_.end(), ids.begin(), ids.end());  // next refresh retries
+  }
+  return s;
 }
 
 absl::Status KafkaKeyRing::RefreshLocked(bool force) {
@@ -138,9 +160,10 @@ absl::Status KafkaKeyRing::ApplyLocked(const std::vector<KeyCache::Entry>& entri
   if (!erased.ok()) return erased.status();
   if (erased->empty()) return absl::OkStatus();
   // The cache now says erased: no clear copy stays, and the wrapped key leaves
-  // the cache's files.
+  // the cache's files (PurgeErased, before Refresh or Append returns).
   unwrapped_.Drop(*erased);
-  return cache_->Purge(*erased);
+  to_purge_.insert(to_purge_.end(), erased->begin(), erased->end());
+  return absl::OkStatus();
 }
 
 absl::Status KafkaKeyRing::RebuildLocked() {
@@ -157,6 +180,7 @@ absl::StatusOr<T> KafkaKeyRing::ReadCache(Read read) {
     absl::MutexLock lock(&read_mu_);
     if (absl::Status s = RebuildLocked(); !s.ok()) return s;
   }
+  if (absl::Status s = PurgeErased(); !s.ok()) return s;
   return read();
 }
 
@@ -168,12 +192,17 @@ absl::Status KafkaKeyRing::Append(const v1::WorkerDataKey& record) {
   // Our own record: kept at once. If it is next in line, a refresh need not
   // open a reader to read it back (one per new worker would cost a broker
   // handle each).
-  absl::MutexLock lock(&read_mu_);
-  const int64_t next = cache_->next_offset();
-  KeyCache::Entry e;
-  e.offset = at->offset;
-  e.record = record;
-  return ApplyLocked({e}, at->offset == next ? at->offset + 1 : next);
+  {
+    absl::MutexLock lock(&read_mu_);
+    const int64_t next = cache_->next_offset();
+    KeyCache::Entry e;
+    e.offset = at->offset;
+    e.record = record;
+    if (absl::Status s = ApplyLocked({e}, at->offset == next ? at->offset + 1 : next); !s.ok()) {
+      return s;
+    }
+  }
+  return PurgeErased();
 }
 
 absl::StatusOr<DataKey> KafkaKeyRing::Unwrap(absl::string_view worker_key,

@@ -292,7 +292,11 @@ absl::StatusOr<std::vector<std::string>> KeyCache::Apply(const std::vector<Entry
       batch.Put(WorkerKey(r.worker_key(), e.offset), ToSlice(r.key_id()));
       ++count;
     }
-    if (r.erased() && !prior_erased.value_or(false)) erased_now.push_back(r.key_id());
+    // A wrapped key held (in the cache or earlier in this batch) to purge; a
+    // marker for a key never held here has nothing to purge.
+    if (r.erased() && prior_erased.has_value() && !*prior_erased) {
+      erased_now.push_back(r.key_id());
+    }
     batch.Put(RecordKey(r.key_id()), r.SerializeAsString());
     known[r.key_id()] = r.erased();
   }
@@ -309,7 +313,9 @@ absl::StatusOr<std::vector<std::string>> KeyCache::Apply(const std::vector<Entry
 
 absl::Status KeyCache::Purge(const std::vector<std::string>& key_ids) {
   if (key_ids.empty()) return absl::OkStatus();
-  absl::MutexLock lock(&mu_);
+  // Shared: RocksDB flushes and compacts beside reads and writes; only
+  // Rebuild (which replaces the DB) waits.
+  absl::ReaderMutexLock lock(&mu_);
   // The memtable and the write-ahead log behind it hold the wrapped key until
   // flushed; a flush keeps only the newest version (no snapshots are taken).
   rocksdb::FlushOptions fo;

@@ -88,6 +88,8 @@ class KafkaKeyRing final : public KeyRing {
   // Applies records to the cache; drops and purges what they erased.
   absl::Status ApplyLocked(const std::vector<KeyCache::Entry>& entries, int64_t next_offset)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+  // Purges the wrapped keys ApplyLocked erased from the cache's files.
+  absl::Status PurgeErased() ABSL_LOCKS_EXCLUDED(read_mu_);
   // A cache read that found corruption: wipe it and read the topic again.
   absl::Status RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
   // A cache read, rebuilt from the topic once if it found corruption.
@@ -106,6 +108,8 @@ class KafkaKeyRing final : public KeyRing {
   absl::Mutex create_mu_;  // one key made at a time (no two for one worker here)
   absl::Mutex read_mu_;
   std::optional<std::chrono::steady_clock::time_point> last_refresh_ ABSL_GUARDED_BY(read_mu_);
+  std::vector<std::string> to_purge_ ABSL_GUARDED_BY(read_mu_);
+  absl::Mutex purge_mu_;  // one purge at a time
 };
 
 }  // namespace mutualaid::crypto

@@ -74,7 +74,8 @@ class KeyCache {
   // Applies records read from the topic and moves next_offset to `next_offset`
   // (if greater), in one atomic write. A record replaces the one with its key
   // id, except that an erased one is never replaced by a usable one. Returns the
-  // key ids this batch erased (for Purge and the ring's unwrapped keys).
+  // key ids whose wrapped key this batch erased (for Purge and the ring's
+  // unwrapped keys).
   absl::StatusOr<std::vector<std::string>> Apply(const std::vector<Entry>& entries,
                                                  int64_t next_offset);
   // Makes the erased wrapped keys of `key_ids` gone from every file of the
@@ -101,7 +102,7 @@ class KeyCache {
 
   const KeyCacheOptions options_;
   std::unique_ptr<rocksdb::Env> mem_env_;  // when in memory
-  mutable absl::Mutex mu_;                 // readers shared; Apply, Purge, Rebuild exclusive
+  mutable absl::Mutex mu_;                 // reads and Purge shared; Apply, Rebuild exclusive
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);
   bool rebuilt_ ABSL_GUARDED_BY(mu_) = false;
   int64_t next_offset_ ABSL_GUARDED_BY(mu_) = 0;
