@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -772,6 +773,7 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
   std::map<std::string, int64_t> sent_now;  // phone -> sent in this tick
   int32_t sends = 0, polls = 0;
   bool rate_exhausted = false;
+  std::optional<absl::Status> caught_up;
 
   for (const std::string& id : ids) {
     auto rec = Read<v1::SmsRecord>(state, kMessages, id);
@@ -873,7 +875,16 @@ absl::Status NotificationLogic::Tick(const processor::State& state, int32_t part
     // The recipient, opened only now (a worker's phone is sealed in the
     // message). Erased since it was queued, unreadable or none: final, with
     // the reason; never sent to an empty number, never retried.
-    absl::StatusOr<std::string> phone = RecipientPhone(r);
+    // Once per tick, before the first sealed phone is opened: every erasure
+    // acknowledged before this tick is seen (KeyRing::CatchUp).
+    if (ring_ != nullptr && r.message().has_sealed_phone() && !caught_up.has_value()) {
+      caught_up = ring_->CatchUp();
+    }
+    absl::StatusOr<std::string> phone =
+        caught_up.has_value() && !caught_up->ok()
+            ? absl::StatusOr<std::string>(absl::UnavailableError(
+                  absl::StrCat("key ring: ", caught_up->message())))
+            : RecipientPhone(r);
     if (!phone.ok()) {
       --sends;
       if (absl::IsFailedPrecondition(phone.status())) {

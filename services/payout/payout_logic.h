@@ -141,6 +141,10 @@ class PayoutLogic final : public processor::Logic {
     std::string name;
   };
   absl::StatusOr<Payee> OpenPayee(const v1::Payout& payout) const;
+  // OpenPayee after the ring caught up with the keys topic, once per tick
+  // (*caught_up remembers it); Unavailable (retried) if it could not.
+  absl::StatusOr<Payee> OpenPayeeFresh(const v1::Payout& payout,
+                                       std::optional<absl::Status>* caught_up) const;
 
   PayoutOptions o_;
   crypto::KeyRing* ring_ = nullptr;

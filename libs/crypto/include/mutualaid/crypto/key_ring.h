@@ -51,6 +51,14 @@ class KeyRing {
   // opened anywhere. Returns how many keys were erased now (0: all were
   // already erased). NotFound if the ring never had a key for the worker.
   virtual absl::StatusOr<int> Erase(absl::string_view worker_key, absl::string_view by) = 0;
+
+  // Reads every key record appended before this call, so that an erasure
+  // acknowledged before it is seen by the KeyForOpening calls after it (a ring
+  // otherwise sees another service's erasure at its next refresh, within a
+  // fraction of a second). For the paths where that fraction matters: the
+  // payout before it hands a card to the bank, the SMS outbox before a send.
+  // One broker round trip; rings with nothing to read return at once.
+  virtual absl::Status CatchUp() { return absl::OkStatus(); }
 };
 
 // The index of WorkerDataKey records both rings keep. Thread-safe.
