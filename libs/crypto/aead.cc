@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cstdlib>
@@ -286,6 +287,33 @@ absl::StatusOr<v1::SealedPersonalData> Seal(const DataKey& key, absl::string_vie
   v1::SealedPersonalData s;
   s.set_key_id(key.key_id);
   s.set_nonce(RandomBytes(kNonceBytes));
+  absl::StatusOr<std::string> ct =
+      AeadSeal(key.key, s.nonce(), plaintext, SealAad(key.worker_key, field, key.key_id));
+  if (!ct.ok()) return ct.status();
+  s.set_ciphertext(*std::move(ct));
+  return s;
+}
+
+absl::StatusOr<v1::SealedPersonalData> SealSynthetic(const DataKey& key, absl::string_view field,
+                                                     absl::string_view plaintext,
+                                                     absl::string_view context) {
+  std::string input = "mutualaid.v1.synthetic-nonce";
+  for (absl::string_view part : {field, context, plaintext}) {
+    absl::StrAppend(&input, "|", part.size(), ":", part);
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  const std::string& k = key.key.bytes();
+  if (HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
+           &mac_len) == nullptr ||
+      mac_len < kNonceBytes) {
+    return absl::InternalError(absl::StrCat("sealed ", field, ": HMAC failed"));
+  }
+  v1::SealedPersonalData s;
+  s.set_key_id(key.key_id);
+  s.set_nonce(std::string(reinterpret_cast<const char*>(mac), kNonceBytes));
+  OPENSSL_cleanse(mac, sizeof mac);
   absl::StatusOr<std::string> ct =
       AeadSeal(key.key, s.nonce(), plaintext, SealAad(key.worker_key, field, key.key_id));
   if (!ct.ok()) return ct.status();

@@ -4,9 +4,6 @@
 #include <chrono>
 #include <optional>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -83,18 +80,6 @@ std::string Last4(absl::string_view shown) {
 
 bool Denied(const v1::ClaimDecision& c) { return c.status() == v1::CLAIM_STATUS_DENIED; }
 
-// The associated data crypto::Seal binds a sealed field to (libs/crypto
-// aead.cc SealAad; SealPhone must match it for OpenField to open what it
-// seals — NotificationLogicTest.SealedPhoneOpensWithOpenField holds it to).
-std::string SealedFieldAad(absl::string_view worker_key, absl::string_view field,
-                           absl::string_view key_id) {
-  std::string aad = "mutualaid.v1.sealed";
-  for (absl::string_view part : {worker_key, field, key_id}) {
-    absl::StrAppend(&aad, "|", part.size(), ":", part);
-  }
-  return aad;
-}
-
 }  // namespace
 
 std::string CapKeyOf(const v1::SmsRecord& r) {
@@ -109,28 +94,7 @@ absl::StatusOr<v1::SealedPersonalData> SealPhone(crypto::KeyRing& ring,
                                                  const std::string& phone) {
   absl::StatusOr<crypto::DataKey> key = ring.KeyForSealing(worker_key);
   if (!key.ok()) return key.status();
-  std::string input = "mutualaid.v1.sms-phone-nonce";
-  for (absl::string_view part : {absl::string_view(context), absl::string_view(phone)}) {
-    absl::StrAppend(&input, "|", part.size(), ":", part);
-  }
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  const std::string& k = key->key.bytes();
-  if (HMAC(EVP_sha256(), k.data(), static_cast<int>(k.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
-           &mac_len) == nullptr ||
-      mac_len < crypto::kNonceBytes) {
-    return absl::InternalError("sealed phone: HMAC failed");
-  }
-  v1::SealedPersonalData sealed;
-  sealed.set_key_id(key->key_id);
-  sealed.set_nonce(std::string(reinterpret_cast<const char*>(mac), crypto::kNonceBytes));
-  absl::StatusOr<std::string> ct =
-      crypto::AeadSeal(key->key, sealed.nonce(), phone,
-                       SealedFieldAad(worker_key, crypto::kFieldPhone, key->key_id));
-  if (!ct.ok()) return ct.status();
-  sealed.set_ciphertext(*std::move(ct));
-  return sealed;
+  return crypto::SealSynthetic(*key, crypto::kFieldPhone, phone, context);
 }
 
 // ---------------------------------------------------------------------------

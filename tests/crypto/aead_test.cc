@@ -52,6 +52,24 @@ TEST(Aead, EverySealHasItsOwnNonce) {
   EXPECT_NE(a.ciphertext(), b.ciphertext());
 }
 
+TEST(Aead, SyntheticNonceIsAFunctionOfKeyFieldContextAndPlaintext) {
+  DataKey key = NewDataKey(kWorker);
+  auto a = SealSynthetic(key, kFieldPhone, "13800138000", "msg-1").value();
+  auto again = SealSynthetic(key, kFieldPhone, "13800138000", "msg-1").value();
+  EXPECT_EQ(a.SerializeAsString(), again.SerializeAsString());  // Decide twice: same bytes
+  EXPECT_EQ(a.nonce().size(), kNonceBytes);
+  for (const auto& other : {SealSynthetic(key, kFieldPhone, "13800138000", "msg-2").value(),
+                            SealSynthetic(key, kFieldPhone, "13900139000", "msg-1").value(),
+                            SealSynthetic(key, kFieldCard, "13800138000", "msg-1").value(),
+                            SealSynthetic(NewDataKey(kWorker), kFieldPhone, "13800138000", "msg-1")
+                                .value()}) {
+    EXPECT_NE(other.nonce(), a.nonce());
+  }
+  EXPECT_EQ(Open(key, kFieldPhone, a).value(), "13800138000");
+  EXPECT_FALSE(Open(key, kFieldCard, a).ok());  // bound to its field like any seal
+  EXPECT_EQ(a.ciphertext().find("13800138000"), std::string::npos);
+}
+
 TEST(Aead, TamperedNonceCiphertextOrTagFails) {
   DataKey key = NewDataKey(kWorker);
   const v1::SealedPersonalData s = Seal(key, kFieldPerson, kId).value();

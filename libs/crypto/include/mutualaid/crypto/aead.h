@@ -101,6 +101,17 @@ inline constexpr char kFieldPhone[] = "phone";      // a phone number
 // Seals `plaintext` as `field` of the key's worker (fresh random nonce).
 absl::StatusOr<v1::SealedPersonalData> Seal(const DataKey& key, absl::string_view field,
                                             absl::string_view plaintext);
+// Seals like Seal, with a synthetic nonce instead of a random one: the first
+// kNonceBytes of HMAC-SHA256 under the data key of (field, context,
+// plaintext). Sealing the same plaintext in the same context twice gives the
+// same bytes, for a processor's Decide, which must be a function of its state
+// and request (its result may be computed again after an abort). `context`
+// must be unique per sealed value's use (e.g. a message id), so that two
+// different plaintexts never share a nonce under one key except by an HMAC
+// collision. Open opens it like any sealed field.
+absl::StatusOr<v1::SealedPersonalData> SealSynthetic(const DataKey& key, absl::string_view field,
+                                                     absl::string_view plaintext,
+                                                     absl::string_view context);
 // Opens what Seal made. InvalidArgument if `sealed` names another key id or
 // is malformed; DataLoss if it does not authenticate.
 absl::StatusOr<std::string> Open(const DataKey& key, absl::string_view field,
