@@ -678,30 +678,30 @@ TEST_F(NotificationServiceTest, RateLimitIsRespected) {
                {"sms.daily_cap", "0"}});
   ASSERT_NO_FATAL_FAILURE(StartGateway({"--rate", absl::StrCat(kRate)}));
   ASSERT_NO_FATAL_FAILURE(StartService());
+  const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < kMessages; ++i) {
     Accept(NewWorker(100 + i, "孙丽", absl::StrCat("138001001", 10 + i)), absl::StrCat("acc-r", i));
   }
   ASSERT_TRUE(WaitFor([&] { return GatewayMessages().size() == kMessages; }, absl::Seconds(90)))
       << GatewayMessages().size();
-  std::vector<absl::Time> sent;
-  int failed = 0;
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  int sent = 0, failed = 0;
   for (const v1::Envelope& e : NotificationEvents()) {
-    if (e.has_sms_sent()) sent.push_back(events::FromProto(e.sms_sent().sent_at()));
+    if (e.has_sms_sent()) ++sent;
     if (e.has_sms_failed()) ++failed;
   }
-  ASSERT_EQ(sent.size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ(sent, kMessages);
+  // The gateway runs the same token bucket (kRate a second, burst kRate) on
+  // its own clock and refuses what exceeds it (429 RATE_LIMITED, which the
+  // service records as a failed attempt): none was refused, so the service
+  // never sent faster than the gateway allows. (The events' sent_at is the
+  // tick's business time, shared by the sends of one tick: not a measure of
+  // the spacing of sends.)
   EXPECT_EQ(failed, 0);
-  std::sort(sent.begin(), sent.end());
-  // A token bucket of kRate a second with a burst of kRate: any n sends in a
-  // window of length d satisfy n <= kRate + kRate * d.
-  for (size_t i = 0; i < sent.size(); ++i) {
-    for (size_t j = i; j < sent.size(); ++j) {
-      const double d = absl::ToDoubleSeconds(sent[j] - sent[i]);
-      ASSERT_LE(static_cast<double>(j - i + 1), kRate + kRate * d + 1e-6)
-          << "sends " << i << ".." << j << " within " << d << "s";
-    }
-  }
-  EXPECT_GE(absl::ToDoubleSeconds(sent.back() - sent.front()), (kMessages - kRate) / double{kRate} - 0.01);
+  // And it did not merely send slowly by luck: kMessages at kRate a second
+  // after a burst of kRate cannot take less than (kMessages - kRate) / kRate
+  // seconds (a lower bound; load only makes it longer).
+  EXPECT_GE(took, (kMessages - kRate) / double{kRate} - 0.01);
 }
 
 TEST_F(NotificationServiceTest, AnOperatorResendsAFailedMessage) {
