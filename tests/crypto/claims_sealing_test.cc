@@ -21,6 +21,7 @@
 #include "mutualaid/v1/enrollment.grpc.pb.h"
 #include "mutualaid/v1/payout.grpc.pb.h"
 #include "tests/gateways/fake_process.h"
+#include "tests/crypto/raw_bytes.h"
 #include "tests/services/service_harness.h"
 
 namespace mutualaid {
@@ -29,65 +30,6 @@ namespace {
 using testing::Call;
 
 const std::string kHolder = "李四海";
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-};
-
-RunResult RunCommand(const std::string& cmd) {
-  RunResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, got);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// A card number with a valid Luhn check digit.
-std::string Card(const std::string& first15) {
-  int sum = 0;
-  bool twice = true;
-  for (auto it = first15.rbegin(); it != first15.rend(); ++it, twice = !twice) {
-    int d = *it - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return first15 + std::to_string((10 - sum % 10) % 10);
-}
-
-// Every record key, value and header of every partition of `topic`.
-std::string TopicBytes(const std::string& topic, int partitions) {
-  auto client = kafka::ClientConfigFromEnv("claims-sealing-test").value();
-  std::string all;
-  for (int p = 0; p < partitions; ++p) {
-    auto reader = kafka::PartitionReader::Open(client, topic, p, 0);
-    EXPECT_TRUE(reader.ok()) << topic << "/" << p << ": " << reader.status();
-    if (!reader.ok()) continue;
-    while (true) {
-      auto m = (*reader)->Next();
-      EXPECT_TRUE(m.ok()) << m.status();
-      if (!m.ok() || !m->has_value()) break;
-      absl::StrAppend(&all, (*m)->key, (*m)->value);
-      for (const auto& h : (*m)->headers) absl::StrAppend(&all, h.value);
-    }
-  }
-  return all;
-}
-
-// Every byte of every file under `dir` (the WAL included: not compressed).
-std::string DirBytes(const std::filesystem::path& dir) {
-  std::string all;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return all;
-}
 
 void SetDay(v1::AdminService::Stub& admin, const std::string& iso) {
   v1::SetClockRequest req;
@@ -144,7 +86,7 @@ TEST(ClaimsSealing, CardClaimSealedPaidOnceToTheRightCardAndReplays) {
     ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << enrollment.Log();
   }
   const std::string id = testing::IdNumber("19870606", 81);
-  const std::string card = Card("622202020077881");
+  const std::string card = testing::LuhnCard("622202020077881");
   {
     v1::SubmitEnrollmentsRequest req;
     v1::EnrollmentRecord* r = req.add_records();
@@ -233,7 +175,7 @@ TEST(ClaimsSealing, CardClaimSealedPaidOnceToTheRightCardAndReplays) {
   const std::string prefix = enrollment.prefix();
   const std::string birth = id.substr(6, 8);
   for (absl::string_view topic : {kafka::kClaimsRequests, kafka::kClaimsEvents, kafka::kPayoutEvents}) {
-    const std::string bytes = TopicBytes(prefix + std::string(topic), 3);
+    const std::string bytes = testing::TopicBytes(prefix + std::string(topic), 3);
     EXPECT_NE(bytes.find("SEAL1"), std::string::npos) << topic << " does not hold the claim";
     EXPECT_EQ(bytes.find(id), std::string::npos) << topic << " holds the ID number";
     EXPECT_EQ(bytes.find(birth), std::string::npos) << topic << " holds the birth date";
@@ -241,7 +183,7 @@ TEST(ClaimsSealing, CardClaimSealedPaidOnceToTheRightCardAndReplays) {
     EXPECT_EQ(bytes.find(kHolder), std::string::npos) << topic << " holds the card holder";
   }
   for (const char* store : {"store-claims", "store-payout"}) {
-    const std::string bytes = DirBytes(enrollment.dir() / store);
+    const std::string bytes = testing::DirBytes(enrollment.dir() / store);
     EXPECT_NE(bytes.find("SEAL1"), std::string::npos) << store << " does not hold the claim";
     EXPECT_EQ(bytes.find(id), std::string::npos) << store << " holds the ID number";
     EXPECT_EQ(bytes.find(card), std::string::npos) << store << " holds the card number";
@@ -253,7 +195,7 @@ TEST(ClaimsSealing, CardClaimSealedPaidOnceToTheRightCardAndReplays) {
   std::ofstream(token_file) << testing::kOperations << "\n";
   for (const auto& [service, svc] :
        {std::pair<std::string, testing::ServiceProcess*>{"claims", &claims}, {"payout", &payout}}) {
-    RunResult replay = RunCommand(absl::StrCat(MUTUALCTL_BINARY, " replay --service ", service,
+    testing::ShellResult replay = testing::Shell(absl::StrCat(MUTUALCTL_BINARY, " replay --service ", service,
                                                " --topic-prefix ", prefix, " --server ",
                                                svc->address(), " --token-file ", token_file));
     EXPECT_EQ(replay.code, 0) << service << ": " << replay.out;
@@ -262,7 +204,7 @@ TEST(ClaimsSealing, CardClaimSealedPaidOnceToTheRightCardAndReplays) {
   // mutualctl prints the sealed claim and payout without personal data or a crash.
   const std::string hall_file = (enrollment.dir() / "hall.token").string();
   std::ofstream(hall_file) << testing::kHall << "\n";
-  RunResult shown = RunCommand(absl::StrCat(MUTUALCTL_BINARY, " payout get --claim SEAL1 --server ",
+  testing::ShellResult shown = testing::Shell(absl::StrCat(MUTUALCTL_BINARY, " payout get --claim SEAL1 --server ",
                                             payout.address(), " --token-file ", hall_file));
   EXPECT_EQ(shown.code, 0) << shown.out;
   EXPECT_NE(shown.out.find(card.substr(card.size() - 4)), std::string::npos) << shown.out;

@@ -33,6 +33,7 @@
 #include "mutualaid/v1/enrollment.grpc.pb.h"
 #include "mutualaid/v1/notification.grpc.pb.h"
 #include "mutualaid/v1/payout.grpc.pb.h"
+#include "raw_bytes.h"
 #include "security_harness.h"
 
 namespace mutualaid {
@@ -53,63 +54,6 @@ v1::Date D(const std::string& iso) {
   absl::CivilDay d;
   EXPECT_TRUE(plan::ParseIsoDate(iso, &d)) << iso;
   return events::ToProto(d);
-}
-
-// A card number with a valid Luhn check digit.
-std::string Card(const std::string& first15) {
-  int sum = 0;
-  bool twice = true;
-  for (auto it = first15.rbegin(); it != first15.rend(); ++it, twice = !twice) {
-    int d = *it - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return first15 + std::to_string((10 - sum % 10) % 10);
-}
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-};
-
-RunResult Shell(const std::string& cmd) {
-  RunResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, got);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// Every key, value and header of every record of `topic`.
-std::string TopicBytes(const std::string& topic) {
-  auto client = kafka::ClientConfigFromEnv("erasure-e2e-test").value();
-  std::string all;
-  for (int p = 0; p < 3; ++p) {
-    auto reader = kafka::PartitionReader::Open(client, topic, p, 0);
-    if (!reader.ok()) break;  // fewer partitions (the keys topic has one)
-    while (true) {
-      auto m = (*reader)->Next();
-      EXPECT_TRUE(m.ok()) << topic << "/" << p << ": " << m.status();
-      if (!m.ok() || !m->has_value()) break;
-      absl::StrAppend(&all, (*m)->key, (*m)->value);
-      for (const auto& h : (*m)->headers) absl::StrAppend(&all, h.value);
-    }
-  }
-  return all;
-}
-
-std::string DirBytes(const std::filesystem::path& dir) {
-  std::string all;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return all;
 }
 
 class ErasureE2eTest : public ::testing::Test {
@@ -244,7 +188,7 @@ class ErasureE2eTest : public ::testing::Test {
   std::unique_ptr<v1::PayoutService::Stub> payouts_;
   std::unique_ptr<v1::NotificationService::Stub> messages_;
   const std::string id_ = testing::IdNumber("19880517", 613);
-  const std::string card_ = Card("622202718394561");
+  const std::string card_ = testing::LuhnCard("622202718394561");
 };
 
 TEST_F(ErasureE2eTest, PaidToTheCardThenErasedStillReplaysAndAudits) {
@@ -313,13 +257,13 @@ TEST_F(ErasureE2eTest, PaidToTheCardThenErasedStillReplaysAndAudits) {
   // Nothing in clear in any topic or any service's store.
   for (absl::string_view topic : kafka::kAllTopics) {
     const std::string name = absl::StrCat(dir_.prefix(), topic);
-    EXPECT_EQ(Leaks(TopicBytes(name)), std::vector<std::string>{}) << name;
+    EXPECT_EQ(Leaks(testing::TopicBytes(name)), std::vector<std::string>{}) << name;
   }
-  const std::string keys = TopicBytes(dir_.prefix() + std::string("mutualaid.keys"));
+  const std::string keys = testing::TopicBytes(dir_.prefix() + std::string("mutualaid.keys"));
   EXPECT_FALSE(keys.empty());
   EXPECT_EQ(Leaks(keys), std::vector<std::string>{});
   for (const char* service : {"enrollment", "claims", "payout", "notification"}) {
-    const std::string store = DirBytes(dir_.path() / absl::StrCat("store-", service));
+    const std::string store = testing::DirBytes(dir_.path() / absl::StrCat("store-", service));
     EXPECT_FALSE(store.empty()) << service;
     EXPECT_EQ(Leaks(store), std::vector<std::string>{}) << "store of " << service;
   }
@@ -410,7 +354,7 @@ TEST_F(ErasureE2eTest, PaidToTheCardThenErasedStillReplaysAndAudits) {
   // `history --unmask` has the whole timeline, but nothing to unmask.
   const std::string common = absl::StrCat(" --secret-file ", (dir_.path() / "secret.key").string(),
                                           " --master-key-file ", (dir_.path() / "master.key").string());
-  RunResult history = Shell(Mutualctl(absl::StrCat("history --worker ", id_, " --unmask", common)));
+  testing::ShellResult history = testing::Shell(Mutualctl(absl::StrCat("history --worker ", id_, " --unmask", common)));
   ASSERT_EQ(history.code, 0) << history.out;
   // (Its heading echoes the ID number the operator typed; the rest is the log.)
   const std::string timeline = history.out.substr(history.out.find("records\n"));
@@ -423,12 +367,12 @@ TEST_F(ErasureE2eTest, PaidToTheCardThenErasedStillReplaysAndAudits) {
   // audit (hash chains, decisions re-run from their recorded inputs) is clean.
   const std::string token = absl::StrCat(" --token-file ", (dir_.path() / "ops.token").string());
   for (const char* service : {"enrollment", "claims", "payout", "notification"}) {
-    RunResult replay = Shell(Mutualctl(absl::StrCat("replay --service ", service, " --server ",
+    testing::ShellResult replay = testing::Shell(Mutualctl(absl::StrCat("replay --service ", service, " --server ",
                                                   processes_[service]->address(), token)));
     EXPECT_EQ(replay.code, 0) << service << ": " << replay.out;
     EXPECT_TRUE(absl::StrContains(replay.out, "EQUAL")) << service << ": " << replay.out;
   }
-  RunResult audit = Shell(Mutualctl("audit verify"));
+  testing::ShellResult audit = testing::Shell(Mutualctl("audit verify"));
   EXPECT_EQ(audit.code, 0) << audit.out;
   EXPECT_TRUE(absl::StrContains(audit.out, "audit: OK")) << audit.out;
 

@@ -11,6 +11,7 @@
 #include "mutualaid/kafka/partition_reader.h"
 #include "mutualaid/v1/admin.grpc.pb.h"
 #include "mutualaid/v1/enrollment.grpc.pb.h"
+#include "tests/crypto/raw_bytes.h"
 #include "tests/services/service_harness.h"
 
 namespace mutualaid {
@@ -20,54 +21,6 @@ using testing::Call;
 
 const std::string kName = "张三丰";
 const std::string kPhone = "13800138077";
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-};
-
-RunResult RunCommand(const std::string& cmd) {
-  RunResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, got);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// Every record value of every partition of `topic`.
-std::string TopicBytes(const std::string& topic, int partitions) {
-  auto client = kafka::ClientConfigFromEnv("sealing-test").value();
-  std::string all;
-  for (int p = 0; p < partitions; ++p) {
-    auto reader = kafka::PartitionReader::Open(client, topic, p, 0);
-    EXPECT_TRUE(reader.ok()) << topic << "/" << p << ": " << reader.status();
-    if (!reader.ok()) continue;
-    while (true) {
-      auto m = (*reader)->Next();
-      EXPECT_TRUE(m.ok()) << m.status();
-      if (!m.ok() || !m->has_value()) break;
-      absl::StrAppend(&all, (*m)->key, (*m)->value);
-      for (const auto& h : (*m)->headers) absl::StrAppend(&all, h.value);
-    }
-  }
-  return all;
-}
-
-// Every byte of every file under `dir` (RocksDB's write-ahead log and
-// memtable flushes included: the WAL is not compressed).
-std::string DirBytes(const std::filesystem::path& dir) {
-  std::string all;
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return all;
-}
 
 TEST(Sealing, EnrollmentSealsErasesAndStillReplays) {
   testing::ServiceProcess svc(ENROLLMENT_BINARY, "enrollment", "clock.start = 2022-05-10");
@@ -112,17 +65,17 @@ TEST(Sealing, EnrollmentSealsErasesAndStillReplays) {
   // Nothing in clear in the topics or the store.
   const std::string prefix = svc.prefix();
   for (const std::string topic : {"mutualaid.enrollment.requests", "mutualaid.enrollment.events"}) {
-    const std::string bytes = TopicBytes(prefix + topic, 3);
+    const std::string bytes = testing::TopicBytes(prefix + topic, 3);
     EXPECT_FALSE(bytes.empty()) << topic;
     EXPECT_EQ(bytes.find(id), std::string::npos) << topic << " holds the ID number";
     EXPECT_EQ(bytes.find(id.substr(6, 8)), std::string::npos) << topic << " holds the birth date";
     EXPECT_EQ(bytes.find(kPhone), std::string::npos) << topic << " holds the phone";
     EXPECT_EQ(bytes.find(kName), std::string::npos) << topic << " holds the name";
   }
-  const std::string keys = TopicBytes(prefix + "mutualaid.keys", 1);
+  const std::string keys = testing::TopicBytes(prefix + "mutualaid.keys", 1);
   EXPECT_FALSE(keys.empty());
   EXPECT_EQ(keys.find(id), std::string::npos);
-  const std::string store = DirBytes(svc.dir() / "store-enrollment");
+  const std::string store = testing::DirBytes(svc.dir() / "store-enrollment");
   EXPECT_FALSE(store.empty());
   EXPECT_EQ(store.find(id), std::string::npos) << "the store holds the ID number";
   EXPECT_EQ(store.find(kPhone), std::string::npos) << "the store holds the phone";
@@ -170,18 +123,18 @@ TEST(Sealing, EnrollmentSealsErasesAndStillReplays) {
   const std::string token_file = (svc.dir() / "ops.token").string();
   std::ofstream(token_file) << testing::kOperations << "\n";
   // mutualctl erase: the same RPC (already erased now); usage errors exit 2.
-  RunResult cli = RunCommand(absl::StrCat(MUTUALCTL_BINARY, " erase --id-number ", id, " --server ",
+  testing::ShellResult cli = testing::Shell(absl::StrCat(MUTUALCTL_BINARY, " erase --id-number ", id, " --server ",
                                           svc.address(), " --token-file ", token_file));
   EXPECT_EQ(cli.code, 0) << cli.out;
   EXPECT_NE(cli.out.find("ALREADY ERASED"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find(erased.worker_key()), std::string::npos) << cli.out;
-  EXPECT_EQ(RunCommand(absl::StrCat(MUTUALCTL_BINARY, " erase --server ", svc.address(),
+  EXPECT_EQ(testing::Shell(absl::StrCat(MUTUALCTL_BINARY, " erase --server ", svc.address(),
                                     " --token-file ", token_file)).code, 2);
   const std::string hall_file = (svc.dir() / "hall.token").string();
   std::ofstream(hall_file) << testing::kHall << "\n";
-  EXPECT_EQ(RunCommand(absl::StrCat(MUTUALCTL_BINARY, " erase --id-number ", id, " --server ",
+  EXPECT_EQ(testing::Shell(absl::StrCat(MUTUALCTL_BINARY, " erase --id-number ", id, " --server ",
                                     svc.address(), " --token-file ", hall_file)).code, 1);
-  RunResult replay = RunCommand(absl::StrCat(MUTUALCTL_BINARY, " replay --service enrollment --topic-prefix ",
+  testing::ShellResult replay = testing::Shell(absl::StrCat(MUTUALCTL_BINARY, " replay --service enrollment --topic-prefix ",
                                       prefix, " --server ", svc.address(), " --token-file ",
                                       token_file));
   EXPECT_EQ(replay.code, 0) << replay.out;
@@ -194,7 +147,7 @@ TEST(Sealing, MalformedMasterKeyStopsTheService) {
   std::ofstream(svc.dir() / "master.key") << "not-a-key\n";
   const std::string cmd = absl::StrCat(ENROLLMENT_BINARY, " --config ",
                                        (svc.dir() / "service.conf").string());
-  RunResult r = RunCommand(cmd);
+  testing::ShellResult r = testing::Shell(cmd);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("master key"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("64 hex characters"), std::string::npos) << r.out;

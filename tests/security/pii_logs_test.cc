@@ -44,18 +44,6 @@ v1::Date D(const std::string& iso) {
   return events::ToProto(d);
 }
 
-// A card number with a valid Luhn check digit.
-std::string Card(const std::string& first15) {
-  int sum = 0;
-  bool twice = true;
-  for (auto it = first15.rbegin(); it != first15.rend(); ++it, twice = !twice) {
-    int d = *it - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return first15 + std::to_string((10 - sum % 10) % 10);
-}
-
 using testing::WaitFor;
 // How long each wait for the services (pay, fail, tell) may take.
 constexpr absl::Duration kWait = absl::Seconds(90);
@@ -235,8 +223,8 @@ TEST_F(PiiLogsTest, NoIdNumberPhoneOrCardNumberInAnyServiceLog) {
   // Platforms: their payout accounts and contact phones are personal data too.
   for (const auto& [id, account, phone] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"P01", Card("621700394857261"), "13817364925"},
-           {"P02", Card("621700481936572"), "13928475136"}}) {
+           {"P01", testing::LuhnCard("621700394857261"), "13817364925"},
+           {"P02", testing::LuhnCard("621700481936572"), "13928475136"}}) {
     v1::RegisterPlatformRequest req;
     req.mutable_platform()->set_platform_id(id);
     req.mutable_platform()->set_name(absl::StrCat("平台", id));
@@ -327,15 +315,16 @@ TEST_F(PiiLogsTest, NoIdNumberPhoneOrCardNumberInAnyServiceLog) {
 
   // Claims in May: approved, denied, investigated; bad inputs echoed back.
   ASSERT_NO_FATAL_FAILURE(SetDay("2022-05-20"));
-  const std::string card1 = Card("622202394857162"), card2 = Card("622202583946271");
+  const std::string card1 = testing::LuhnCard("622202394857162"),
+                    card2 = testing::LuhnCard("622202583946271");
   // A card the bank refuses (ending 0000: ACCOUNT_CLOSED) that passes Luhn.
   std::string closed;
   for (int n = 100; n <= 999 && closed.empty(); ++n) {
-    std::string c = Card(absl::StrCat("622202739", n, "000"));
+    std::string c = testing::LuhnCard(absl::StrCat("622202739", n, "000"));
     if (absl::EndsWith(c, "0000")) closed = c;
   }
   ASSERT_FALSE(closed.empty());
-  const std::string card4 = Card("622202619384725");
+  const std::string card4 = testing::LuhnCard("622202619384725");
   v1::FileClaimResponse filed;
   v1::ClaimApplication approved = App("C-H1", w1, v1::BENEFIT_HOSPITAL_ALLOWANCE, card1);
   approved.mutable_facts()->set_cause(v1::CAUSE_ILLNESS);

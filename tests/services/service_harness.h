@@ -62,6 +62,35 @@ inline std::unique_ptr<grpc::ClientContext> Call(const std::string& token,
   return ctx;
 }
 
+// A card number: `first15` and a valid Luhn check digit.
+inline std::string LuhnCard(const std::string& first15) {
+  int sum = 0;
+  bool twice = true;
+  for (auto it = first15.rbegin(); it != first15.rend(); ++it, twice = !twice) {
+    int d = *it - '0';
+    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return first15 + std::to_string((10 - sum % 10) % 10);
+}
+
+// A shell command's exit code and its stdout and stderr together.
+struct ShellResult {
+  int code = -1;
+  std::string out;
+};
+inline ShellResult Shell(const std::string& cmd) {
+  ShellResult r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, got);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 // Polls `done` every `interval` until it holds or `timeout` has passed (then
 // once more). True if it held. A condition poll with a deadline, not a
 // timing assertion.
