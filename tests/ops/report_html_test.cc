@@ -163,6 +163,29 @@ class ReportHtmlTest : public ::testing::Test {
   std::string html_;
 };
 
+// An SMS queued with nobody to send to (no phone, or the worker erased) is
+// failed for good at once: it counts as such, not as still queued.
+TEST(ReportCounts, SmsQueuedAlreadyFailedCountsAsFailedForGood) {
+  ops::PlanYearReport report(2022);
+  AddYear(report);  // 30 queued, 25 delivered
+  for (const char* reason : {"NO_CONTACT_PHONE", "RECIPIENT_DATA_ERASED"}) {
+    v1::Envelope q = On(D(2022, 8, 22));
+    q.mutable_sms_queued()->mutable_message()->set_status(v1::SMS_STATUS_FAILED);
+    q.mutable_sms_queued()->mutable_message()->set_failure_reason(reason);
+    report.Add(q);
+  }
+  v1::Envelope retry = On(D(2022, 8, 22));  // a retriable failure is not final
+  retry.mutable_sms_failed()->set_retriable(true);
+  report.Add(retry);
+  v1::Envelope gave_up = On(D(2022, 8, 22));
+  gave_up.mutable_sms_failed()->set_retriable(false);
+  report.Add(gave_up);
+  const ops::PlanYearReport::Counts c = report.counts();
+  EXPECT_EQ(c.sms_queued, 32);
+  EXPECT_EQ(c.sms_delivered, 25);
+  EXPECT_EQ(c.sms_failed, 3);
+}
+
 TEST_F(ReportHtmlTest, IsSelfContained) {
   EXPECT_EQ(Count(html_, "<script"), 0) << "the report needs no script";
   EXPECT_EQ(Count(html_, "<link"), 0);

@@ -155,7 +155,11 @@ void Fold(Data& d, const v1::Envelope& env) {
       break;
     }
     case v1::Envelope::kPayoutFailed: ++d.payouts_failed; break;
-    case v1::Envelope::kSmsQueued: ++d.sms; break;
+    case v1::Envelope::kSmsQueued:
+      ++d.sms;
+      // Queued already failed: nobody to send to (no phone, or erased).
+      if (env.sms_queued().message().status() == v1::SMS_STATUS_FAILED) ++d.sms_failed;
+      break;
     case v1::Envelope::kSmsDelivered: ++d.sms_delivered; break;
     case v1::Envelope::kSmsFailed:
       if (!env.sms_failed().retriable()) ++d.sms_failed;
