@@ -48,6 +48,9 @@ absl::StatusOr<std::unique_ptr<KafkaKeyRing>> KafkaKeyRing::Create(MasterKey mas
   kafka::ProducerOptions po;
   po.client = options.client;
   po.delivery_timeout = options.timeout;
+  // A caller (an edge sealing a new worker's record) waits for each key's ack:
+  // no batching delay.
+  po.linger = absl::ZeroDuration();
   absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(po);
   if (!producer.ok()) return producer.status();
   KeyCacheOptions co;

@@ -17,7 +17,8 @@
 //      from the service's /metrics.
 // Usage:
 //   MUTUALAID_KAFKA_BOOTSTRAP=127.0.0.1:19392 enrollment_bench [N] [--service PATH]
-//       [--partitions P] [--metrics] [--broker-pid PID] [--keep]
+//       [--partitions P] [--metrics] [--broker-pid PID] [--keep] [--no-sealing]
+//   (sealing on by default, as deployed: a master key, a data key per new worker)
 // tools/bench/enrollment.sh runs it against a private broker.
 #include <signal.h>
 #include <sys/resource.h>
@@ -250,12 +251,18 @@ struct Service {
 };
 
 Service StartService(const std::string& binary, const std::string& bootstrap,
-                     const std::string& prefix, int partitions, bool metrics) {
+                     const std::string& prefix, int partitions, bool metrics, bool sealing) {
   Service svc;
   svc.dir = std::filesystem::temp_directory_path() / prefix;
   std::filesystem::create_directories(svc.dir);
   std::ofstream(svc.dir / "tokens.conf") << kTokens;
   std::ofstream(svc.dir / "secret.key") << kSecret;
+  // As deployed: personal data sealed under per-worker keys (a key made and
+  // appended to the keys topic for each new worker). --no-sealing: without.
+  if (sealing) {
+    std::ofstream(svc.dir / "master.key")
+        << "62656e63682d6d61737465722d6b65792d6f662d33322d62797465732d303031\n";
+  }
   std::ofstream(svc.dir / "service.conf")
       << "kafka.bootstrap = " << bootstrap << "\n"
       << "kafka.partitions = " << partitions << "\n"
@@ -266,6 +273,7 @@ Service StartService(const std::string& binary, const std::string& bootstrap,
       << "worker_key.secret_file = secret.key\n"
       << "clock = simulated\n"
       << "clock.start = 2022-03-10\n"
+      << (sealing ? "crypto.master_key_file = master.key\n" : "")
       << (metrics ? "metrics.listen = 127.0.0.1:0\n" : "");
   int out[2];
   if (pipe(out) != 0) Die("pipe");
@@ -459,7 +467,7 @@ std::string DefaultServiceBinary(const char* argv0) {
 int main(int argc, char** argv) {
   int64_t n = 1000000;
   int partitions = 6;
-  bool metrics = false, keep = false;
+  bool metrics = false, keep = false, sealing = true;
   pid_t broker_pid = -1;
   std::string binary = DefaultServiceBinary(argv[0]);
   for (int i = 1; i < argc; ++i) {
@@ -468,6 +476,8 @@ int main(int argc, char** argv) {
       metrics = true;
     } else if (a == "--keep") {
       keep = true;
+    } else if (a == "--no-sealing") {
+      sealing = false;
     } else if (a == "--service" && i + 1 < argc) {
       binary = std::filesystem::absolute(argv[++i]).string();
     } else if (a == "--partitions" && i + 1 < argc) {
@@ -476,7 +486,7 @@ int main(int argc, char** argv) {
       broker_pid = std::atoi(argv[++i]);
     } else if (!absl::SimpleAtoi(a, &n) || n < 3) {
       Die("usage: enrollment_bench [N] [--service PATH] [--partitions P] [--metrics] "
-          "[--broker-pid PID] [--keep]");
+          "[--broker-pid PID] [--keep] [--no-sealing]");
     }
   }
   signal(SIGPIPE, SIG_IGN);
@@ -522,7 +532,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  Service svc = StartService(binary, client->bootstrap, prefix, partitions, metrics);
+  Service svc = StartService(binary, client->bootstrap, prefix, partitions, metrics, sealing);
   int restarts = 0;
   for (const char* id : kPlatforms) {
     for (int attempt = 1;; ++attempt) {
@@ -545,7 +555,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "enrollment_bench: the service stopped; its log:\n%s\n",
                      svc.Log().c_str());
         svc.pid = -1;
-        svc = StartService(binary, client->bootstrap, prefix, partitions, metrics);
+        svc = StartService(binary, client->bootstrap, prefix, partitions, metrics, sealing);
         ++restarts;
       }
     }
@@ -632,8 +642,9 @@ int main(int argc, char** argv) {
   const double wall = Seconds(first, last);
   const double e2e = received / wall;
   std::printf("\n| measure | value |\n|---|---|\n");
-  std::printf("| N | %lld records, 3 platforms, %d partitions |\n", static_cast<long long>(total),
-              partitions);
+  std::printf("| N | %lld records, 3 platforms, %d partitions, personal data %s |\n",
+              static_cast<long long>(total), partitions,
+              sealing ? "sealed (a data key per new worker)" : "NOT sealed (--no-sealing)");
   std::printf("| raw produce+consume | %.0f rec/s (produce %.0f, consume %.0f; %zu-byte values) |\n",
               raw.both, raw.produce, raw.consume, raw.avg_bytes);
   std::printf("| end to end | %.0f rec/s (%lld results of %lld sent in %.1f s) |\n", e2e,
