@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "mutualaid/core/clock.h"
 #include "mutualaid/kafka/partition_reader.h"
@@ -247,6 +248,66 @@ absl::StatusOr<DataKey> KafkaKeyRing::KeyForSealing(absl::string_view worker_key
   if (absl::Status s = Append(*wrapped); !s.ok()) return s;
   unwrapped_.Put(key, epoch);
   return key;
+}
+
+absl::Status KafkaKeyRing::PrepareKeys(const std::vector<std::string>& worker_keys) {
+  if (absl::Status s = Refresh(false); !s.ok()) return s;
+  absl::MutexLock lock(&create_mu_);
+  std::vector<v1::WorkerDataKey> made;
+  std::vector<DataKey> keys;
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& worker_key : worker_keys) {
+    if (!seen.insert(worker_key).second) continue;
+    absl::StatusOr<std::optional<v1::WorkerDataKey>> r =
+        ReadCache<std::optional<v1::WorkerDataKey>>([&] { return cache_->Usable(worker_key); });
+    if (!r.ok()) return r.status();
+    if (r->has_value()) continue;
+    DataKey key = NewDataKey(worker_key);
+    absl::StatusOr<v1::WorkerDataKey> wrapped = WrapDataKey(master_, key);
+    if (!wrapped.ok()) return wrapped.status();
+    wrapped->set_created_at_unix(UnixSeconds(options_.clock));
+    wrapped->set_created_by(options_.creator);
+    made.push_back(*std::move(wrapped));
+    keys.push_back(std::move(key));
+  }
+  if (made.empty()) return absl::OkStatus();
+  std::vector<kafka::Record> records;
+  records.reserve(made.size());
+  for (const v1::WorkerDataKey& k : made) {
+    records.push_back(kafka::Record{options_.topic, absl::StrCat(k.worker_key(), "/", k.key_id()),
+                                    k.SerializeAsString(), {}, 0});
+  }
+  const uint64_t epoch = unwrapped_.epoch();
+  std::vector<absl::StatusOr<kafka::TopicPartitionOffset>> acked = producer_->AppendBatch(records);
+  absl::Status first_error = absl::OkStatus();
+  std::vector<KeyCache::Entry> entries;
+  std::vector<size_t> kept;
+  for (size_t i = 0; i < acked.size(); ++i) {
+    if (!acked[i].ok()) {
+      if (first_error.ok()) first_error = acked[i].status();
+      continue;
+    }
+    KeyCache::Entry e;
+    e.offset = acked[i]->offset;
+    e.record = made[i];
+    entries.push_back(std::move(e));
+    kept.push_back(i);
+  }
+  {
+    // Our own records: kept at once; the offset read up to moves past those
+    // next in line (as Append does for one).
+    absl::MutexLock read_lock(&read_mu_);
+    std::vector<int64_t> offsets;
+    for (const KeyCache::Entry& e : entries) offsets.push_back(e.offset);
+    std::sort(offsets.begin(), offsets.end());
+    int64_t next = cache_->next_offset();
+    for (int64_t o : offsets) {
+      if (o == next) ++next;
+    }
+    if (absl::Status s = ApplyLocked(entries, next); !s.ok()) return s;
+  }
+  for (size_t i : kept) unwrapped_.Put(keys[i], epoch);
+  return first_error;
 }
 
 absl::StatusOr<DataKey> KafkaKeyRing::KeyForOpening(absl::string_view worker_key,

@@ -186,6 +186,17 @@ EnrollmentApi::Prepared EnrollmentApi::Prepare(const std::string& platform_id,
   return p;
 }
 
+absl::Status EnrollmentApi::PrepareKeys(const std::vector<v1::EnrollmentRecord>& records) {
+  if (ring_ == nullptr) return absl::OkStatus();
+  std::vector<std::string> worker_keys;
+  worker_keys.reserve(records.size());
+  for (const v1::EnrollmentRecord& record : records) {
+    if (RefusalOf(record).has_value()) continue;  // refused at the edge: nothing to seal
+    worker_keys.push_back(keyer_.KeyFor(record.id_number()));
+  }
+  return ring_->PrepareKeys(worker_keys);
+}
+
 grpc::Status EnrollmentApi::StreamEnrollments(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::EnrollmentResult, v1::EnrollmentRecord>* stream) {
@@ -193,12 +204,17 @@ grpc::Status EnrollmentApi::StreamEnrollments(
   if (!who.ok()) return ToGrpcStatus(who.status());
 
   // Results reach this thread (the writer) from the processor's thread and
-  // the reader thread through a queue.
+  // the preparer thread through a queue.
   struct Shared {
     absl::Mutex mu;
     std::deque<v1::EnrollmentResult> ready ABSL_GUARDED_BY(mu);
-    size_t outstanding ABSL_GUARDED_BY(mu) = 0;
-    bool reading_done ABSL_GUARDED_BY(mu) = false;
+    size_t outstanding ABSL_GUARDED_BY(mu) = 0;  // appended, not yet decided
+    // Read from the stream, not yet prepared (the reader fills it, the
+    // preparer empties it), and taken by the preparer, not yet appended.
+    std::deque<v1::EnrollmentRecord> incoming ABSL_GUARDED_BY(mu);
+    size_t preparing ABSL_GUARDED_BY(mu) = 0;
+    bool input_done ABSL_GUARDED_BY(mu) = false;    // the reader saw the stream end
+    bool reading_done ABSL_GUARDED_BY(mu) = false;  // the preparer handled every record
     absl::Status failed ABSL_GUARDED_BY(mu);
     size_t max_in_flight = 0;
   };
@@ -207,53 +223,96 @@ grpc::Status EnrollmentApi::StreamEnrollments(
   const std::string platform_id = who->subject;
   const std::string caller = who->ToString();
 
+  // The reader only reads; the preparer takes whatever has been read so far
+  // as one group, makes the data keys of its new workers together (one round
+  // trip for the group: PrepareKeys), then checks, seals and appends each
+  // record. A platform streaming fast gets large groups, a slow one groups of
+  // one.
   std::thread reader([&, shared] {
     v1::EnrollmentRecord record;
     while (stream->Read(&record)) {
+      absl::MutexLock l(&shared->mu);
+      // Flow control: at most max_in_flight records read and undecided.
+      shared->mu.Await(absl::Condition(
+          +[](Shared* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return s->outstanding + s->preparing + s->incoming.size() < s->max_in_flight ||
+                   !s->failed.ok();
+          },
+          shared.get()));
+      if (!shared->failed.ok()) break;
+      shared->incoming.push_back(std::move(record));
+    }
+    absl::MutexLock l(&shared->mu);
+    shared->input_done = true;
+  });
+
+  std::thread preparer([&, shared] {
+    auto fail = [&shared](const absl::Status& s) {
+      absl::MutexLock l(&shared->mu);
+      if (shared->failed.ok()) shared->failed = s;
+    };
+    while (true) {
+      std::vector<v1::EnrollmentRecord> group;
       {
-        // Flow control: at most max_in_flight undecided records.
         absl::MutexLock l(&shared->mu);
         shared->mu.Await(absl::Condition(
             +[](Shared* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return s->outstanding < s->max_in_flight || !s->failed.ok();
+              return !s->incoming.empty() || s->input_done || !s->failed.ok();
             },
             shared.get()));
-        if (!shared->failed.ok()) break;
+        if (!shared->failed.ok() || shared->incoming.empty()) break;
+        const size_t n = std::min(shared->incoming.size(), kMaxBatch);
+        for (size_t i = 0; i < n; ++i) {
+          group.push_back(std::move(shared->incoming.front()));
+          shared->incoming.pop_front();
+        }
+        shared->preparing = group.size();
       }
-      Prepared p = Prepare(platform_id, record, caller);
-      if (!p.failed.ok()) {
-        absl::MutexLock l(&shared->mu);
-        if (shared->failed.ok()) shared->failed = p.failed;
+      if (absl::Status keys = PrepareKeys(group); !keys.ok()) {
+        fail(keys);
         break;
       }
-      if (p.answer.has_value()) {
-        absl::MutexLock l(&shared->mu);
-        shared->ready.push_back(*std::move(p.answer));
-        continue;
+      bool stop = false;
+      for (const v1::EnrollmentRecord& record : group) {
+        Prepared p = Prepare(platform_id, record, caller);
+        if (!p.failed.ok()) {
+          fail(p.failed);
+          stop = true;
+          break;
+        }
+        if (p.answer.has_value()) {
+          absl::MutexLock l(&shared->mu);
+          shared->ready.push_back(*std::move(p.answer));
+          --shared->preparing;
+          continue;
+        }
+        {
+          absl::MutexLock l(&shared->mu);
+          ++shared->outstanding;
+          --shared->preparing;
+        }
+        answers_.ExpectCallback(p.request_id, [this, shared](const v1::Envelope& event) {
+          v1::EnrollmentResult r = ResultFor(event);
+          absl::MutexLock l(&shared->mu);
+          shared->ready.push_back(std::move(r));
+          --shared->outstanding;
+        });
+        absl::Status appended = producer_.AppendAsync(
+            p.record, [shared](absl::StatusOr<kafka::TopicPartitionOffset> done) {
+              if (done.ok()) return;
+              absl::MutexLock l(&shared->mu);
+              if (shared->failed.ok()) shared->failed = done.status();
+            });
+        if (!appended.ok()) {
+          fail(appended);
+          stop = true;
+          break;
+        }
       }
-      {
-        absl::MutexLock l(&shared->mu);
-        ++shared->outstanding;
-      }
-      answers_.ExpectCallback(p.request_id, [this, shared](const v1::Envelope& event) {
-        v1::EnrollmentResult r = ResultFor(event);
-        absl::MutexLock l(&shared->mu);
-        shared->ready.push_back(std::move(r));
-        --shared->outstanding;
-      });
-      absl::Status appended = producer_.AppendAsync(
-          p.record, [shared](absl::StatusOr<kafka::TopicPartitionOffset> done) {
-            if (done.ok()) return;
-            absl::MutexLock l(&shared->mu);
-            if (shared->failed.ok()) shared->failed = done.status();
-          });
-      if (!appended.ok()) {
-        absl::MutexLock l(&shared->mu);
-        if (shared->failed.ok()) shared->failed = appended;
-        break;
-      }
+      if (stop) break;
     }
     absl::MutexLock l(&shared->mu);
+    shared->preparing = 0;
     shared->reading_done = true;
   });
 
@@ -294,6 +353,7 @@ grpc::Status EnrollmentApi::StreamEnrollments(
   }
   if (!result.ok()) ctx->TryCancel();  // unblocks the reader
   reader.join();
+  preparer.join();
   return result;
 }
 
@@ -305,6 +365,9 @@ grpc::Status EnrollmentApi::SubmitEnrollments(grpc::ServerContext* ctx,
   if (req->records_size() > static_cast<int>(kMaxBatch)) {
     return Error(grpc::StatusCode::INVALID_ARGUMENT,
                  absl::StrCat("records: at most ", kMaxBatch, " per call; stream larger uploads"));
+  }
+  if (absl::Status keys = PrepareKeys({req->records().begin(), req->records().end()}); !keys.ok()) {
+    return ToGrpcStatus(keys);
   }
   std::vector<Prepared> prepared;
   std::vector<std::shared_ptr<server::Answers::Ticket>> tickets;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mutualaid/core/clock.h"
 #include "mutualaid/core/worker_key.h"
@@ -82,6 +83,9 @@ class EnrollmentApi final : public v1::EnrollmentService::Service {
   // Checks a record and makes its request, or the answer it already has.
   Prepared Prepare(const std::string& platform_id, const v1::EnrollmentRecord& record,
                    const std::string& caller);
+  // With sealing on: makes the data keys of the new workers among `records`
+  // in one group (KeyRing::PrepareKeys), before Prepare seals them one by one.
+  absl::Status PrepareKeys(const std::vector<v1::EnrollmentRecord>& records);
   absl::StatusOr<std::optional<v1::EnrollmentResult>> StoredAnswer(const std::string& request_id);
   v1::EnrollmentResult ResultFor(const v1::Envelope& event) const;
   // An enrollment as a reader sees it: the person opened (or "erased").

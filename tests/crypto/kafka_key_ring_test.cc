@@ -345,5 +345,43 @@ TEST_F(KafkaKeyRingTest, CorruptOrMissingCacheIsRebuiltFromTheTopic) {
   check(*ring);
 }
 
+// An edge about to seal a group of records makes their new workers' keys in
+// one go: one record per new worker (an existing key and a repeated worker
+// make none), each durable and usable at once, and KeyForSealing then appends
+// nothing more; another service's ring opens what they seal.
+TEST_F(KafkaKeyRingTest, PrepareKeysMakesTheNewWorkersKeysTogether) {
+  auto edge = Ring("enrollment");
+  auto other = Ring("notification");
+  ASSERT_NE(edge, nullptr);
+  ASSERT_NE(other, nullptr);
+  const absl::StatusOr<DataKey> existing = edge->KeyForSealing(Worker(0));
+  ASSERT_TRUE(existing.ok()) << existing.status();
+  std::vector<std::string> group = {Worker(0)};
+  for (int i = 1; i <= 50; ++i) group.push_back(Worker(i));
+  group.push_back(Worker(7));  // twice in one upload
+  ASSERT_TRUE(edge->PrepareKeys(group).ok());
+  auto records = [&] {
+    int n = 0;
+    auto reader = kafka::PartitionReader::Open(client_, topic_, 0, 0).value();
+    while (true) {
+      auto m = reader->Next();
+      if (!m.ok() || !m->has_value()) break;
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(records(), 51);  // Worker(0)'s, then 50 new ones
+  EXPECT_EQ(edge->KeyForSealing(Worker(0)).value().key_id, existing->key_id);
+  for (int i = 1; i <= 50; ++i) {
+    const v1::SealedPersonalData sealed =
+        SealField(*edge, Worker(i), kFieldPhone, absl::StrCat("139", 10000000 + i)).value();
+    EXPECT_EQ(OpenField(*other, Worker(i), kFieldPhone, sealed).value(),
+              absl::StrCat("139", 10000000 + i));
+  }
+  EXPECT_EQ(records(), 51);  // sealing found the prepared keys: nothing more appended
+  ASSERT_TRUE(edge->PrepareKeys(group).ok());  // all known now: nothing to make
+  EXPECT_EQ(records(), 51);
+}
+
 }  // namespace
 }  // namespace mutualaid::crypto

@@ -66,6 +66,7 @@ class KafkaKeyRing final : public KeyRing {
                                         absl::string_view key_id) override;
   absl::StatusOr<int> Erase(absl::string_view worker_key, absl::string_view by) override;
   absl::Status CatchUp() override { return Refresh(true); }
+  absl::Status PrepareKeys(const std::vector<std::string>& worker_keys) override;
 
   // Reads what was appended since the last read (always when `force`,
   // else only if refresh_interval has passed).

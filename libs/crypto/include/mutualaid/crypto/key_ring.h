@@ -52,6 +52,18 @@ class KeyRing {
   // already erased). NotFound if the ring never had a key for the worker.
   virtual absl::StatusOr<int> Erase(absl::string_view worker_key, absl::string_view by) = 0;
 
+  // Makes the data keys of those of `worker_keys` that have no usable one,
+  // recorded durably as KeyForSealing records one, but together: one round
+  // trip for the group instead of one per worker. KeyForSealing then finds
+  // them. For an edge about to seal many new workers' records.
+  virtual absl::Status PrepareKeys(const std::vector<std::string>& worker_keys) {
+    for (const std::string& worker_key : worker_keys) {
+      absl::StatusOr<DataKey> key = KeyForSealing(worker_key);
+      if (!key.ok()) return key.status();
+    }
+    return absl::OkStatus();
+  }
+
   // Reads every key record appended before this call, so that an erasure
   // acknowledged before it is seen by the KeyForOpening calls after it (a ring
   // otherwise sees another service's erasure at its next refresh, within a
