@@ -41,15 +41,7 @@ void SetDay(v1::AdminService::Stub& admin, const std::string& iso) {
   ASSERT_TRUE(s.ok()) << s.error_message();
 }
 
-template <typename F>
-bool WaitFor(F done, absl::Duration timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return done();
-}
+using testing::WaitFor;
 
 TEST(ClaimsSealing, CardClaimSealedPaidOnceToTheRightCardAndReplays) {
   testing::ServiceProcess enrollment(ENROLLMENT_BINARY, "enrollment", "clock.start = 2022-03-15");

@@ -64,24 +64,13 @@ class ErasureE2eTest : public ::testing::Test {
     sms_ = std::make_unique<testing::FakeProcess>(
         FAKESMS_BINARY, std::vector<std::string>{"--port", "0", "--log", (dir_.path() / "sms.jsonl").string()});
     ASSERT_TRUE(sms_->started()) << "fakesms did not start";
-    const std::string day = "clock.start = 2022-03-15\n";
-    const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> services = {
-        {"enrollment", {ENROLLMENT_BINARY, day}},
-        {"claims", {CLAIMS_BINARY, day}},
-        {"payout",
-         {PAYOUT_BINARY,
-          absl::StrCat(day, "bank.url = http://127.0.0.1:", bank_port_,
-                       "\nbank.timeout = 2s\nbank.connect_timeout = 1s\npayout.tick_interval = 100ms\n"
-                       "payout.retry_base = 1s\npayout.retry_max = 2s\npayout.pending_recheck = 1s\n")}},
-        {"notification",
-         {NOTIFICATION_BINARY,
-          absl::StrCat(day, "sms.gateway_url = http://127.0.0.1:", sms_->port(),
-                       "\nsms.gateway_timeout = 2s\nsms.tick_interval = 100ms\nsms.retry_initial = 200ms\n"
-                       "sms.retry_max = 2s\nsms.rate = 50\nsms.daily_cap = 0\nsms.quiet_hours = none\n")}},
-    };
-    for (const auto& [name, spec] : services) {
-      auto p = std::make_unique<testing::LoggedProcess>(spec.first, name, dir_.path(),
-                                                        dir_.ServiceConfig(name, spec.second));
+    const std::map<std::string, std::string> binaries = {
+        {"enrollment", ENROLLMENT_BINARY}, {"claims", CLAIMS_BINARY},
+        {"payout", PAYOUT_BINARY}, {"notification", NOTIFICATION_BINARY}};
+    for (const auto& [name, extra] :
+         testing::FourServiceConfigs(bank_port_, sms_->port(), "2022-03-15")) {
+      auto p = std::make_unique<testing::LoggedProcess>(binaries.at(name), name, dir_.path(),
+                                                        dir_.ServiceConfig(name, extra));
       std::string error;
       ASSERT_TRUE(p->Start(&error)) << error;
       channels_[name] = grpc::CreateChannel(p->address(), grpc::InsecureChannelCredentials());
@@ -345,12 +334,6 @@ TEST_F(ErasureE2eTest, PaidToTheCardThenErasedStillReplaysAndAudits) {
     EXPECT_GE(resp.messages_size(), 2);  // cover started, payout confirmed
     EXPECT_EQ(Leaks(resp.SerializeAsString()), std::vector<std::string>{}) << resp.DebugString();
   }
-  // No SMS went to the erased worker's phone after the erasure (a notice
-  // queued for C-2's failure, if any, cannot be sent).
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const std::string sms_log = testing::ReadAll(dir_.path() / "sms.jsonl");
-  EXPECT_EQ(sms_log.substr(sms_before).find(kPhone), std::string::npos) << sms_log.substr(sms_before);
-
   // `history --unmask` has the whole timeline, but nothing to unmask.
   const std::string common = absl::StrCat(" --secret-file ", (dir_.path() / "secret.key").string(),
                                           " --master-key-file ", (dir_.path() / "master.key").string());
@@ -375,6 +358,23 @@ TEST_F(ErasureE2eTest, PaidToTheCardThenErasedStillReplaysAndAudits) {
   testing::ShellResult audit = testing::Shell(Mutualctl("audit verify"));
   EXPECT_EQ(audit.code, 0) << audit.out;
   EXPECT_TRUE(absl::StrContains(audit.out, "audit: OK")) << audit.out;
+
+  // No SMS went to the erased worker's phone after the erasure: once the
+  // notification service has applied every event (its replay above is
+  // EQUAL), each of the worker's messages ends sent or failed, and a notice
+  // queued after the erasure (C-2's, if any) cannot be sent.
+  ASSERT_TRUE(WaitFor([&] {
+    v1::ListMessagesRequest req;
+    req.set_id_number(id_);
+    v1::ListMessagesResponse resp;
+    if (!messages_->ListMessages(Call(testing::kHall).get(), req, &resp).ok()) return false;
+    for (const v1::SmsMessage& m : resp.messages()) {
+      if (m.status() == v1::SMS_STATUS_QUEUED) return false;
+    }
+    return true;
+  })) << processes_["notification"]->StderrTail();
+  const std::string sms_log = testing::ReadAll(dir_.path() / "sms.jsonl");
+  EXPECT_EQ(sms_log.substr(sms_before).find(kPhone), std::string::npos) << sms_log.substr(sms_before);
 
   for (auto& [name, p] : processes_) EXPECT_EQ(p->Stop(), 0) << name;
 }

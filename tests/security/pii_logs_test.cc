@@ -94,24 +94,13 @@ class PiiLogsTest : public ::testing::Test {
         FAKESMS_BINARY,
         std::vector<std::string>{"--port", "0", "--log", (dir_.path() / "sms.jsonl").string()});
     ASSERT_TRUE(sms_->started()) << "fakesms did not start";
-    const std::string day = "clock.start = 2022-03-15\n";
-    const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> services = {
-        {"enrollment", {ENROLLMENT_BINARY, day}},
-        {"claims", {CLAIMS_BINARY, day}},
-        {"payout",
-         {PAYOUT_BINARY,
-          absl::StrCat(day, "bank.url = http://127.0.0.1:", bank_->port(),
-                       "\nbank.timeout = 2s\nbank.connect_timeout = 1s\npayout.tick_interval = 100ms\n"
-                       "payout.retry_base = 1s\npayout.retry_max = 2s\npayout.pending_recheck = 1s\n")}},
-        {"notification",
-         {NOTIFICATION_BINARY,
-          absl::StrCat(day, "sms.gateway_url = http://127.0.0.1:", sms_->port(),
-                       "\nsms.gateway_timeout = 2s\nsms.tick_interval = 100ms\nsms.retry_initial = 200ms\n"
-                       "sms.retry_max = 2s\nsms.rate = 50\nsms.daily_cap = 0\nsms.quiet_hours = none\n")}},
-    };
-    for (const auto& [name, spec] : services) {
-      auto p = std::make_unique<testing::LoggedProcess>(spec.first, name, dir_.path(),
-                                                        dir_.ServiceConfig(name, spec.second));
+    const std::map<std::string, std::string> binaries = {
+        {"enrollment", ENROLLMENT_BINARY}, {"claims", CLAIMS_BINARY},
+        {"payout", PAYOUT_BINARY}, {"notification", NOTIFICATION_BINARY}};
+    for (const auto& [name, extra] :
+         testing::FourServiceConfigs(bank_->port(), sms_->port(), "2022-03-15")) {
+      auto p = std::make_unique<testing::LoggedProcess>(binaries.at(name), name, dir_.path(),
+                                                        dir_.ServiceConfig(name, extra));
       std::string error;
       ASSERT_TRUE(p->Start(&error)) << error;
       channels_[name] = grpc::CreateChannel(p->address(), grpc::InsecureChannelCredentials());

@@ -76,6 +76,26 @@ class TestDir {
   std::filesystem::path dir_;
 };
 
+// The extra config of each of the four services run side by side against a
+// fake bank on `bank_port` and a fake SMS gateway on `sms_port`, their
+// simulated clocks at `day`, with short ticks and retries for tests: name ->
+// config lines, in the order to start them.
+inline std::vector<std::pair<std::string, std::string>> FourServiceConfigs(int bank_port, int sms_port,
+                                                                           const std::string& day) {
+  const std::string clock = absl::StrCat("clock.start = ", day, "\n");
+  return {
+      {"enrollment", clock},
+      {"claims", clock},
+      {"payout", absl::StrCat(clock, "bank.url = http://127.0.0.1:", bank_port,
+                              "\nbank.timeout = 2s\nbank.connect_timeout = 1s\npayout.tick_interval = 100ms\n"
+                              "payout.retry_base = 1s\npayout.retry_max = 2s\npayout.pending_recheck = 1s\n")},
+      {"notification",
+       absl::StrCat(clock, "sms.gateway_url = http://127.0.0.1:", sms_port,
+                    "\nsms.gateway_timeout = 2s\nsms.tick_interval = 100ms\nsms.retry_initial = 200ms\n"
+                    "sms.retry_max = 2s\nsms.rate = 50\nsms.daily_cap = 0\nsms.quiet_hours = none\n")},
+  };
+}
+
 // A binary with `--config NAME.conf` in `dir`; stdout to NAME.stdout, stderr
 // to NAME.stderr; started when it printed "listening ADDRESS".
 class LoggedProcess {
